@@ -1,0 +1,21 @@
+//! The domain: entities, identifiers, validation and the rules that need no I/O.
+
+pub mod access_code;
+pub mod cursor;
+pub mod event;
+pub mod ids;
+pub mod job;
+pub mod keys;
+pub mod photo;
+pub mod time;
+pub mod user;
+pub mod validate;
+
+pub use access_code::{AccessCode, CodeText, Grant};
+pub use cursor::{Cursor, Page, PageRequest};
+pub use event::{Event, Gravity, Watermark, WatermarkSource};
+pub use ids::{EventId, JobId, PhotoId, UserId};
+pub use job::{Job, JobItem, JobKind, JobState};
+pub use photo::{Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
+pub use time::Timestamp;
+pub use user::User;

@@ -1,0 +1,150 @@
+//! The catalog port: every row the product keeps, shaped by the access patterns of the
+//! handlers (DESIGN §4), not a generic key-value API.
+//!
+//! Rules every adapter follows (the conformance suite checks each):
+//! - An expired row is gone, whatever the store still holds (TTL is lazy): reads of a child
+//!   row past its `expires_at` are `NotFound`, lists skip it. `get_event` and
+//!   `find_event_by_path` answer `Expired` (410) instead, so a stale link says "expired".
+//! - Updates are conditional on `version`: the stored row must still have the caller's
+//!   version, else `Conflict`; the returned row carries `version + 1`.
+//! - Lists are cursor-paged; every item appears exactly once across pages, in order.
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    AccessCode, Event, EventId, Job, JobId, Page, PageRequest, Photo, PhotoId, PhotoStatus,
+    Timestamp, User, UserId,
+};
+use crate::error::Result;
+
+/// Order of a photo listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PhotoSort {
+    /// By `photo_id` ascending (upload order).
+    #[default]
+    Uploaded,
+    /// By capture time ascending, photos without one last, ties by `photo_id`.
+    Taken,
+}
+
+/// Filters and order of a photo listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotoQuery {
+    /// Only photos in this status.
+    pub status: Option<PhotoStatus>,
+    /// Order.
+    pub sort: PhotoSort,
+}
+
+/// A windowed counter (unlock attempts and the like).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// Count within the current window.
+    pub count: u64,
+    /// When the window ends (the counter is gone after it).
+    pub expires_at: Timestamp,
+}
+
+/// Events, photos, access codes, users, counters and jobs.
+#[async_trait]
+pub trait Catalog: Send + Sync + std::fmt::Debug {
+    // --- users -------------------------------------------------------------------------
+
+    /// Creates a user. `Conflict` with code `username_taken`, `email_taken` or `user_exists`.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    /// One user by id; `NotFound` if absent.
+    async fn get_user(&self, user_id: &UserId) -> Result<User>;
+    /// One user by (lowercase) username; `NotFound` if absent.
+    async fn find_user_by_username(&self, username: &str) -> Result<User>;
+    /// One user by (lowercase) e-mail; `NotFound` if absent.
+    async fn find_user_by_email(&self, email: &str) -> Result<User>;
+    /// Renames a user atomically; `Conflict` (`username_taken`) if another user has it.
+    /// Renaming to the current name is a no-op.
+    async fn change_username(&self, user_id: &UserId, username: &str) -> Result<User>;
+
+    // --- events ------------------------------------------------------------------------
+
+    /// Creates an event and claims its public path (owner, slug). `Conflict` with code
+    /// `slug_taken` if the owner has a live event or a tombstone with that slug.
+    async fn insert_event(&self, event: &Event) -> Result<()>;
+    /// One event; `NotFound` if absent, `Expired` if past `expires_at`.
+    async fn get_event(&self, event_id: EventId) -> Result<Event>;
+    /// The event at a public path; `NotFound` if never claimed, `Expired` if the event has
+    /// expired or only its tombstone remains.
+    async fn find_event_by_path(&self, owner_id: &UserId, slug: &str) -> Result<Event>;
+    /// The owner's live events, newest first.
+    async fn list_events_by_owner(
+        &self,
+        owner_id: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Event>>;
+    /// Replaces the mutable fields (`name`, `expires_at`, `cover_photo_id`, `watermark`)
+    /// conditional on `version`. `slug`, `owner_id` and `photo_count` are not changed here.
+    async fn update_event(&self, event: &Event) -> Result<Event>;
+    /// Atomically adds `delta` to the photo counter unless the result would exceed `limit`
+    /// (`TooLarge`, code `event_photo_limit`) or go below zero. Returns the new count.
+    async fn add_photo_count(&self, event_id: EventId, delta: i64, limit: u64) -> Result<u64>;
+    /// Deletes the event row and every child row (photos, codes, jobs). With
+    /// `tombstone_until`, the public path stays claimed and answers `Expired` until then;
+    /// without, the slug is free again. Deleting a missing event is not an error.
+    async fn delete_event(
+        &self,
+        event_id: EventId,
+        tombstone_until: Option<Timestamp>,
+    ) -> Result<()>;
+    /// Events whose `expires_at` has passed at `now` but whose rows remain (for the reaper).
+    async fn list_expired_events(&self, now: Timestamp, page: &PageRequest) -> Result<Page<Event>>;
+
+    // --- photos ------------------------------------------------------------------------
+
+    /// Registers new photos (any number; adapters batch). `Conflict` if a `photo_id` exists.
+    async fn insert_photos(&self, photos: &[Photo]) -> Result<()>;
+    /// One photo; `NotFound` if absent or expired.
+    async fn get_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<Photo>;
+    /// The event's photos having any of these SHA-256 digests (lowercase hex).
+    async fn find_photos_by_sha256(
+        &self,
+        event_id: EventId,
+        sha256: &[String],
+    ) -> Result<Vec<Photo>>;
+    /// A page of the event's photos.
+    async fn list_photos(
+        &self,
+        event_id: EventId,
+        query: &PhotoQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Photo>>;
+    /// Replaces a photo conditional on `version`; `NotFound` if it is gone.
+    async fn update_photo(&self, photo: &Photo) -> Result<Photo>;
+    /// Deletes a photo row; deleting a missing photo is not an error.
+    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<()>;
+
+    // --- access codes ------------------------------------------------------------------
+
+    /// Creates a code. `Conflict` (`code_exists`) if the event already has that `code_key`.
+    async fn insert_code(&self, code: &AccessCode) -> Result<()>;
+    /// One code by its lookup key; `NotFound` if absent or its row expired. Revoked and
+    /// past-`valid_until` codes are returned (the caller says 410).
+    async fn get_code(&self, event_id: EventId, code_key: &str) -> Result<AccessCode>;
+    /// The event's codes (revoked ones included), oldest first.
+    async fn list_codes(&self, event_id: EventId, page: &PageRequest) -> Result<Page<AccessCode>>;
+    /// Replaces a code conditional on `version`.
+    async fn update_code(&self, code: &AccessCode) -> Result<AccessCode>;
+
+    // --- counters ----------------------------------------------------------------------
+
+    /// Adds one to the counter `key`. An absent or expired counter starts a new window that
+    /// ends at `window_ends`; a live one keeps its window.
+    async fn increment_counter(&self, key: &str, window_ends: Timestamp) -> Result<Counter>;
+    /// The live count of `key` (0 when absent or expired).
+    async fn get_counter(&self, key: &str) -> Result<u64>;
+
+    // --- jobs --------------------------------------------------------------------------
+
+    /// Creates a job. `Conflict` if its id exists.
+    async fn insert_job(&self, job: &Job) -> Result<()>;
+    /// One job; `NotFound` if absent or expired.
+    async fn get_job(&self, event_id: EventId, job_id: JobId) -> Result<Job>;
+    /// Replaces a job conditional on `version`.
+    async fn update_job(&self, job: &Job) -> Result<Job>;
+}
