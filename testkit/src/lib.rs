@@ -1,1 +1,5 @@
-pub fn _y() {}
+//! Test support for PicPass: loopback emulators (moto_server) and the port conformance
+//! suites every adapter runs.
+
+pub mod aws;
+pub mod moto;
