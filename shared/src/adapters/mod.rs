@@ -1,0 +1,4 @@
+//! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
+
+pub mod memory_queue;
+pub mod sqs_queue;
