@@ -22,6 +22,9 @@ const MAX_WAIT_SECS: u64 = 20;
 const MAX_VISIBILITY_SECS: u64 = 12 * 60 * 60;
 
 /// A source queue and the dead-letter queue its redrive policy points at.
+///
+/// SQS limits show through: a receive returns at most 10 messages and waits at most 20 s;
+/// waits and delays are rounded up to whole seconds.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: Client,
@@ -90,7 +93,7 @@ impl SqsQueue {
     async fn receive_from(&self, url: &str, max: u32, wait: Duration) -> Result<Vec<Delivery>> {
         let max = max.clamp(1, SQS_BATCH as u32);
         // SQS waits in whole seconds: round up so we never return before `wait`.
-        let wait_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let wait_secs = whole_seconds_up(wait);
         let output = self
             .client
             .receive_message()
@@ -209,7 +212,7 @@ impl Queue for SqsQueue {
             .change_message_visibility()
             .queue_url(&self.queue_url)
             .receipt_handle(&delivery.receipt)
-            .visibility_timeout(delay.as_secs().min(MAX_VISIBILITY_SECS) as i32)
+            .visibility_timeout(whole_seconds_up(delay).min(MAX_VISIBILITY_SECS) as i32)
             .send()
             .await
             .map_err(|e| map_sqs_error("change_message_visibility", e))?;
@@ -220,6 +223,11 @@ impl Queue for SqsQueue {
     async fn receive_dead_letters(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>> {
         self.receive_from(&self.dlq_url, max, wait).await
     }
+}
+
+/// SQS takes whole seconds; rounding up never shortens a wait or a delay.
+fn whole_seconds_up(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 /// Error codes SQS uses for "slow down".
