@@ -279,3 +279,6 @@ impl Catalog for SqliteCatalog {
         self.run(move |c| jobs::update(c, &job)).await
     }
 }
+
+#[cfg(test)]
+mod tests;

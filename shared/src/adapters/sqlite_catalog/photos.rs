@@ -103,7 +103,7 @@ pub(super) fn find_by_sha256(
 /// One SQL text per (sort, filter, first page or not), each answered by reading one index
 /// range in order: `photos` PK for upload order, `photos_by_taken` / `photos_by_status*`
 /// otherwise. `?1` event, `?2` now, `?3` limit, `?4` status, `?5`/`?6` the cursor key.
-fn list_sql(query: &PhotoQuery, continued: bool) -> String {
+pub(super) fn list_sql(query: &PhotoQuery, continued: bool) -> String {
     let status = if query.status.is_some() {
         " AND status = ?4"
     } else {
