@@ -138,8 +138,8 @@ async fn deep_pages_of_a_large_event_cost_the_same_as_the_first() {
     for query in all_queries() {
         let mut page = PageRequest::first(200);
         let mut times = Vec::new();
-        // The first 60 pages, then a jump deep into the event via a page in its last tenth.
-        for _ in 0..60 {
+        // Every page of the event, so the last ones are as deep as it gets.
+        loop {
             let started = Instant::now();
             let got = catalog
                 .list_photos(event.event_id, &query, &page)
