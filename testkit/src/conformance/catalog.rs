@@ -31,6 +31,7 @@ macro_rules! catalog_conformance {
             users_round_trip_by_id_username_and_email,
             users_are_unique_by_id_username_and_email,
             missing_user_is_not_found,
+            users_are_looked_up_exactly_as_given,
             change_username_renames_and_frees_the_old_name,
             change_username_to_a_taken_name_conflicts,
             change_username_to_the_current_name_is_a_no_op,
@@ -400,6 +401,25 @@ pub async fn missing_user_is_not_found(catalog: &dyn Catalog) {
         NotFound
     );
     expect_err!(catalog.find_user_by_email(&user.email).await, NotFound);
+}
+
+/// Callers normalise names; the catalog compares exactly what it is given, so every adapter
+/// agrees on what "taken" means.
+pub async fn users_are_looked_up_exactly_as_given(catalog: &dyn Catalog) {
+    let user = new_user();
+    catalog.insert_user(&user).await.expect("insert");
+    expect_err!(
+        catalog
+            .find_user_by_username(&user.username.to_ascii_uppercase())
+            .await,
+        NotFound
+    );
+    expect_err!(
+        catalog
+            .find_user_by_email(&user.email.to_ascii_uppercase())
+            .await,
+        NotFound
+    );
 }
 
 /// Renaming moves the user to the new name and frees the old one for others.
