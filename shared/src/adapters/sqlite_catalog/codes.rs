@@ -9,6 +9,16 @@ use super::rows::{
 use crate::domain::{AccessCode, EventId, Page, PageRequest};
 use crate::error::{Error, Result};
 
+/// The event's live codes, oldest first, from `access_codes_by_created`.
+/// `?1` event, `?2` now, `?3` limit, `?4`/`?5` the cursor key.
+pub(super) const LIST_FIRST: &str = "SELECT body FROM access_codes
+    WHERE event_id = ?1 AND ?4 IS NULL AND ?5 IS NULL AND expires_at > ?2
+    ORDER BY created_at, code_key LIMIT ?3";
+/// The page after (`?4` created_at, `?5` code_key).
+pub(super) const LIST_AFTER: &str = "SELECT body FROM access_codes
+    WHERE event_id = ?1 AND (created_at, code_key) > (?4, ?5) AND expires_at > ?2
+    ORDER BY created_at, code_key LIMIT ?3";
+
 fn not_found() -> Error {
     Error::not_found("code_not_found", "no such access code")
 }
@@ -57,13 +67,9 @@ pub(super) fn list(
     let scope = format!("codes/{event_id}");
     let after: Option<(i64, String)> = cursor_key(page, &scope)?;
     let sql = if after.is_some() {
-        "SELECT body FROM access_codes
-         WHERE event_id = ?1 AND (created_at, code_key) > (?4, ?5) AND expires_at > ?2
-         ORDER BY created_at, code_key LIMIT ?3"
+        LIST_AFTER
     } else {
-        "SELECT body FROM access_codes
-         WHERE event_id = ?1 AND ?4 IS NULL AND ?5 IS NULL AND expires_at > ?2
-         ORDER BY created_at, code_key LIMIT ?3"
+        LIST_FIRST
     };
     let (created_after, key_after) = after.unzip();
     let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;

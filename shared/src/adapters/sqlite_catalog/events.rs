@@ -11,6 +11,25 @@ use crate::error::{Error, Result};
 
 const COLUMNS: &str = "body, photo_count, version";
 
+/// The owner's live events, newest first, from `events_by_owner` read backwards.
+/// `?1` owner, `?2` now, `?3` limit, `?4`/`?5` the cursor key.
+pub(super) const BY_OWNER_FIRST: &str = "SELECT body, photo_count, version FROM events
+    WHERE owner_id = ?1 AND expires_at > ?2 AND ?4 IS NULL AND ?5 IS NULL
+    ORDER BY created_at DESC, event_id DESC LIMIT ?3";
+/// The page after (`?4` created_at, `?5` event_id).
+pub(super) const BY_OWNER_AFTER: &str = "SELECT body, photo_count, version FROM events
+    WHERE owner_id = ?1 AND expires_at > ?2 AND (created_at, event_id) < (?4, ?5)
+    ORDER BY created_at DESC, event_id DESC LIMIT ?3";
+/// Expired events in expiry order, from `events_by_expiry`.
+/// `?1` now, `?2` limit, `?3`/`?4` the cursor key.
+pub(super) const EXPIRED_FIRST: &str = "SELECT body, photo_count, version FROM events
+    WHERE expires_at <= ?1 AND ?3 IS NULL AND ?4 IS NULL
+    ORDER BY expires_at, event_id LIMIT ?2";
+/// The page after (`?3` expires_at, `?4` event_id).
+pub(super) const EXPIRED_AFTER: &str = "SELECT body, photo_count, version FROM events
+    WHERE expires_at <= ?1 AND (expires_at, event_id) > (?3, ?4)
+    ORDER BY expires_at, event_id LIMIT ?2";
+
 fn not_found() -> Error {
     Error::not_found("event_not_found", "no such event")
 }
@@ -157,25 +176,17 @@ pub(super) fn list_by_owner(
     let after: Option<(i64, String)> = cursor_key(page, &scope)?;
     let now = now_secs();
     let limit = fetch_limit(page);
-    let rows = match &after {
-        None => query_events(
-            conn,
-            &format!(
-                "SELECT {COLUMNS} FROM events WHERE owner_id = ?1 AND expires_at > ?2
-                 ORDER BY created_at DESC, event_id DESC LIMIT ?3"
-            ),
-            params![owner_id.as_str(), now, limit],
-        )?,
-        Some((created_at, event_id)) => query_events(
-            conn,
-            &format!(
-                "SELECT {COLUMNS} FROM events WHERE owner_id = ?1 AND expires_at > ?2
-                   AND (created_at, event_id) < (?3, ?4)
-                 ORDER BY created_at DESC, event_id DESC LIMIT ?5"
-            ),
-            params![owner_id.as_str(), now, created_at, event_id, limit],
-        )?,
+    let sql = if after.is_some() {
+        BY_OWNER_AFTER
+    } else {
+        BY_OWNER_FIRST
     };
+    let (created_after, id_after) = after.unzip();
+    let rows = query_events(
+        conn,
+        sql,
+        params![owner_id.as_str(), now, limit, created_after, id_after],
+    )?;
     finish_page(rows, page, &scope, |e| {
         (e.created_at.epoch_secs(), e.event_id.to_string())
     })
@@ -305,25 +316,17 @@ pub(super) fn list_expired(
     let scope = "events/expired";
     let after: Option<(i64, String)> = cursor_key(page, scope)?;
     let limit = fetch_limit(page);
-    let rows = match &after {
-        None => query_events(
-            conn,
-            &format!(
-                "SELECT {COLUMNS} FROM events WHERE expires_at <= ?1
-                 ORDER BY expires_at, event_id LIMIT ?2"
-            ),
-            params![now.epoch_secs(), limit],
-        )?,
-        Some((expires_at, event_id)) => query_events(
-            conn,
-            &format!(
-                "SELECT {COLUMNS} FROM events WHERE expires_at <= ?1
-                   AND (expires_at, event_id) > (?2, ?3)
-                 ORDER BY expires_at, event_id LIMIT ?4"
-            ),
-            params![now.epoch_secs(), expires_at, event_id, limit],
-        )?,
+    let sql = if after.is_some() {
+        EXPIRED_AFTER
+    } else {
+        EXPIRED_FIRST
     };
+    let (expires_after, id_after) = after.unzip();
+    let rows = query_events(
+        conn,
+        sql,
+        params![now.epoch_secs(), limit, expires_after, id_after],
+    )?;
     finish_page(rows, page, scope, |e| {
         (e.expires_at.epoch_secs(), e.event_id.to_string())
     })

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::SqliteCatalog;
 use super::photos::list_sql;
+use super::{SqliteCatalog, codes, events};
 use crate::domain::{
     Event, EventId, PageRequest, Photo, PhotoId, PhotoMetadata, PhotoStatus, Timestamp, UploadKind,
     UserId,
@@ -56,31 +56,54 @@ fn all_queries() -> Vec<PhotoQuery> {
     out
 }
 
-/// Every photo page reads one index range in key order: a `SEARCH` on an index, and never a
-/// temporary B-tree (which would mean sorting the whole event).
+fn plan(conn: &rusqlite::Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let rows: Vec<String> = stmt
+        .query_map(args, |row| row.get::<_, String>(3))
+        .expect("plan")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    rows.join(" | ")
+}
+
+/// Reads one index range in key order: a `SEARCH` on an index, never a temporary B-tree
+/// (which would mean sorting the whole event) and never a scan of the table.
+fn assert_index_range(what: &str, plan: &str) {
+    assert!(
+        plan.starts_with("SEARCH ") && plan.contains(" USING ") && !plan.contains("TEMP B-TREE"),
+        "{what}: {plan}"
+    );
+}
+
+/// Every list query of every order and filter, first page or later, reads one index range.
 #[tokio::test]
-async fn photo_pages_read_one_index_range_without_sorting() {
+async fn every_list_reads_one_index_range_without_sorting() {
     let catalog = SqliteCatalog::open_in_memory().expect("open");
     let conn = catalog.conn.lock().expect("lock");
     for query in all_queries() {
         for continued in [false, true] {
             let sql = list_sql(&query, continued);
-            let mut stmt = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .expect("explain");
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params!["e", 0, 201, "ready", 0, "p"], |row| {
-                    row.get::<_, String>(3)
-                })
-                .expect("plan")
-                .collect::<rusqlite::Result<_>>()
-                .expect("rows");
-            let plan = plan.join(" | ");
-            assert!(
-                plan.starts_with("SEARCH photos USING") && !plan.contains("TEMP B-TREE"),
-                "{query:?} continued={continued}: {plan}"
-            );
+            let plan = plan(&conn, &sql, rusqlite::params!["e", 0, 201, "ready", 0, "p"]);
+            assert_index_range(&format!("photos {query:?} continued={continued}"), &plan);
         }
+    }
+    for (what, sql) in [
+        ("events by owner", events::BY_OWNER_FIRST),
+        ("events by owner, later page", events::BY_OWNER_AFTER),
+        ("codes", codes::LIST_FIRST),
+        ("codes, later page", codes::LIST_AFTER),
+    ] {
+        let plan = plan(&conn, sql, rusqlite::params!["x", 0, 201, 5, "k"]);
+        assert_index_range(what, &plan);
+    }
+    for (what, sql) in [
+        ("expired events", events::EXPIRED_FIRST),
+        ("expired events, later page", events::EXPIRED_AFTER),
+    ] {
+        let plan = plan(&conn, sql, rusqlite::params![0, 201, 5, "k"]);
+        assert_index_range(what, &plan);
     }
 }
 
