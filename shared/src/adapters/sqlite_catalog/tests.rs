@@ -175,9 +175,13 @@ async fn deep_pages_of_a_large_event_cost_the_same_as_the_first() {
             }
         }
         let first = times[0];
-        let worst = times.iter().max().copied().unwrap_or_default();
+        let last = times[times.len() - 1];
+        let mut sorted = times.clone();
+        sorted.sort();
+        let median = sorted[sorted.len() / 2];
+        let worst = sorted[sorted.len() - 1];
         eprintln!(
-            "{query:?}: first page {first:?}, worst {worst:?} over {} pages",
+            "{query:?}: {} pages of 200, first {first:?}, last {last:?}, median {median:?}, worst {worst:?}",
             times.len()
         );
         assert!(
