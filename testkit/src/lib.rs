@@ -1,5 +1,5 @@
-//! Test support for PicPass: loopback emulators (moto_server), fresh adapter fixtures and
-//! the port conformance suites every adapter runs.
+//! Test support for PicPass: loopback emulators (moto_server), fixtures that own real
+//! adapters (and whatever keeps them alive) and the port conformance suites every adapter runs.
 
 pub mod aws;
 pub mod conformance;

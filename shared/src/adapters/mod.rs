@@ -1,4 +1,9 @@
 //! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
 pub mod memory_queue;
+pub mod sqlite_catalog;
 pub mod sqs_queue;
+
+pub use memory_queue::MemoryQueue;
+pub use sqlite_catalog::SqliteCatalog;
+pub use sqs_queue::SqsQueue;

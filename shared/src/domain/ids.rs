@@ -17,7 +17,7 @@ macro_rules! ulid_id {
         impl $name {
             /// A new id, monotonic within this process and time-ordered across processes.
             pub fn generate() -> Self {
-                Self(ulid::Ulid::generate())
+                Self(next_ulid())
             }
 
             /// Parses the 26-character Crockford form; anything else is a 400.
@@ -46,6 +46,20 @@ macro_rules! ulid_id {
             }
         }
     };
+}
+
+/// The next id from one process-wide generator: `ulid::Ulid::generate` alone is random within
+/// a millisecond, so a batch of photos registered at once would not list in upload order.
+fn next_ulid() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Overflow needs 2^80 ids in one millisecond; a random id then is still unique.
+    generator
+        .generate()
+        .unwrap_or_else(|_| ulid::Ulid::generate())
 }
 
 ulid_id!(/// An event.

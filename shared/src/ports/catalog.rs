@@ -83,6 +83,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     async fn update_event(&self, event: &Event) -> Result<Event>;
     /// Atomically adds `delta` to the photo counter unless the result would exceed `limit`
     /// (`TooLarge`, code `event_photo_limit`) or go below zero. Returns the new count.
+    /// Leaves `version` alone, so uploads never make an edit of the event conflict.
     async fn add_photo_count(&self, event_id: EventId, delta: i64, limit: u64) -> Result<u64>;
     /// Deletes the event row and every child row (photos, codes, jobs). With
     /// `tombstone_until`, the public path stays claimed and answers `Expired` until then;
