@@ -1,1 +1,5 @@
-pub fn _y() {}
+//! Test support for PicPass: loopback servers and adapters ready to use (`fixtures`), and
+//! the conformance suites every adapter of a port runs (`conformance`).
+
+pub mod conformance;
+pub mod fixtures;
