@@ -18,8 +18,8 @@
 pub mod http;
 pub mod key;
 mod multipart;
-pub mod record;
-pub mod signing;
+mod record;
+mod signing;
 mod verifier;
 
 use std::path::{Path, PathBuf};
@@ -95,12 +95,7 @@ impl FsBlobs {
         let parsed = url::Url::parse(base_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "invalid_base_url",
-                    "the blob base URL must be an http(s) URL",
-                )
-            })?;
+            .ok_or_else(|| Error::internal_msg("the blob base URL must be an http(s) URL"))?;
         let base_path = parsed.path().trim_end_matches('/').to_owned();
         let root = root.as_ref();
         let objects = root.join("objects");

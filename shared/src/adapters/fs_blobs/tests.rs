@@ -57,6 +57,10 @@ async fn bad_digest_stores_nothing_not_even_a_temp_file() {
     );
     let leftovers: Vec<_> = walk_files(dir.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        !dir.path().join("objects").join("up.d").exists(),
+        "directories made for the refused upload are pruned"
+    );
 }
 
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

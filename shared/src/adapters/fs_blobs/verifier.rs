@@ -115,6 +115,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 impl FsBlobs {
     /// Answers one presigned request (`PUT` of an object or part, `GET` of an object).
+    /// Any body type works: hyper's `Incoming` on the server, `Full<Bytes>` in tests.
     ///
     /// Never panics and never buffers more than the signed length (parts: the
     /// `Content-Length` they declare, at most 5 GiB, streamed to disk).
@@ -250,9 +251,18 @@ impl FsBlobs {
             ))?;
         let path = self.object_file(key).map_err(|_| SIGNATURE_MISMATCH)?;
         let dir = path.parent().ok_or(INTERNAL)?;
-        let (writer, digest) = receive(dir, length, body).await?;
+        let (writer, digest) = match receive(dir, length, body).await {
+            Ok(received) => received,
+            Err(refusal) => {
+                self.prune(dir);
+                return Err(refusal);
+            }
+        };
         if digest != expected {
-            // `writer` is dropped unpublished: its temporary file goes, nothing is stored.
+            // Dropped unpublished, the temporary file goes: nothing is stored, and the
+            // directories made for it are pruned again.
+            drop(writer);
+            self.prune(dir);
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "BadDigest",
