@@ -332,3 +332,58 @@ async fn concurrent_writers_never_show_a_torn_object() {
         Some(format!("\"{}\"", hex::encode(Sha256::digest(&body))).as_str())
     );
 }
+
+#[tokio::test]
+async fn every_stored_object_is_announced_and_refusals_are_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let blobs = FsBlobs::open(dir.path(), "http://127.0.0.1:9", &[42u8; 32])
+        .expect("open")
+        .notify_created(sender);
+    blobs
+        .put("a", Bytes::from_static(b"one"), "text/plain")
+        .await
+        .expect("put");
+    let presigned = blobs
+        .presign_put("b", &constraints(b"two"), Presign::now(60))
+        .expect("presign");
+    assert_eq!(
+        blobs.serve(request(&presigned, b"bad")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        blobs.serve(request(&presigned, b"two")).await.status(),
+        StatusCode::OK
+    );
+    let upload = blobs
+        .create_multipart("c", "text/plain")
+        .await
+        .expect("create");
+    let etag = blobs
+        .upload_part("c", &upload, 1, Bytes::from_static(b"three"))
+        .await
+        .expect("part");
+    blobs
+        .complete_multipart(
+            "c",
+            &upload,
+            &[CompletedPart {
+                part_number: 1,
+                etag,
+            }],
+        )
+        .await
+        .expect("complete");
+    let mut announced = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        announced.push((event.key, event.bytes));
+    }
+    assert_eq!(
+        announced,
+        [
+            ("a".to_owned(), 3),
+            ("b".to_owned(), 3),
+            ("c".to_owned(), 5)
+        ]
+    );
+}

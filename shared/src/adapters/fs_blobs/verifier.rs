@@ -275,6 +275,7 @@ impl FsBlobs {
             etag: etag.clone(),
         };
         writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        self.announce(key, length, etag.clone());
         tracing::debug!(key, bytes = length, "presigned put stored");
         Ok(ok_with_etag(&etag))
     }
