@@ -22,6 +22,8 @@ mod record;
 mod signing;
 mod verifier;
 
+pub use verifier::BlobBody;
+
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;

@@ -3,7 +3,7 @@
 
 use ::http::{Method, Request, StatusCode};
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use sha2::{Digest, Sha256};
 
 use super::*;
@@ -47,7 +47,7 @@ async fn bad_digest_stores_nothing_not_even_a_temp_file() {
         .expect("presign");
     let response = blobs.serve(request(&presigned, b"wrong")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(response.body()).contains("<Code>BadDigest</Code>"));
+    assert!(text(response).await.contains("<Code>BadDigest</Code>"));
     assert!(
         blobs
             .head("up/x.jpg")
@@ -61,6 +61,16 @@ async fn bad_digest_stores_nothing_not_even_a_temp_file() {
         !dir.path().join("objects").join("up.d").exists(),
         "directories made for the refused upload are pruned"
     );
+}
+
+async fn text(response: ::http::Response<BlobBody>) -> String {
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("response body")
+        .to_bytes();
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -244,7 +254,7 @@ async fn a_body_longer_than_its_signed_length_is_refused_and_not_stored() {
     // The header claims the signed length; the body runs past it.
     let response = blobs.serve(request(&presigned, b"four and more")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(response.body()).contains("<Code>IncompleteBody</Code>"));
+    assert!(text(response).await.contains("<Code>IncompleteBody</Code>"));
     assert!(
         blobs
             .head("up/long")
@@ -264,7 +274,7 @@ async fn a_presigned_part_of_an_unknown_upload_is_no_such_upload() {
         .expect("presign");
     let response = blobs.serve(request(&presigned, b"part")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(String::from_utf8_lossy(response.body()).contains("<Code>NoSuchUpload</Code>"));
+    assert!(text(response).await.contains("<Code>NoSuchUpload</Code>"));
     assert!(matches!(
         blobs.presign_part("m", &upload, 0, Presign::now(60)),
         Err(Error::Invalid { .. })
@@ -386,4 +396,36 @@ async fn every_stored_object_is_announced_and_refusals_are_not() {
             ("c".to_owned(), 5)
         ]
     );
+}
+
+#[tokio::test]
+async fn a_presigned_get_streams_exactly_the_body_of_a_large_object() {
+    let (_dir, blobs) = store();
+    let body: Bytes = (0..3 * 1024 * 1024 + 17)
+        .map(|i| (i % 253) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    blobs
+        .put("big/object", body.clone(), "application/zip")
+        .await
+        .expect("put");
+    let presigned = blobs
+        .presign_get("big/object", None, Presign::now(60))
+        .expect("presign");
+    let response = blobs.serve(request(&presigned, b"")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(body.len().to_string().as_str())
+    );
+    let received = response
+        .into_body()
+        .collect()
+        .await
+        .expect("streamed body")
+        .to_bytes();
+    assert!(received == body, "streamed body differs");
 }
