@@ -2,6 +2,7 @@
 //! and the HTTP glue every function uses. Functions only wire these together.
 
 pub mod adapters;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ports;

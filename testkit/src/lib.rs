@@ -1,5 +1,7 @@
-//! Test support for PicPass: loopback servers and adapters ready to use (`fixtures`), and
-//! the conformance suites every adapter of a port runs (`conformance`).
+//! Test support for PicPass: loopback emulators (moto_server), fresh adapter fixtures and
+//! the port conformance suites every adapter runs.
 
+pub mod aws;
 pub mod conformance;
 pub mod fixtures;
+pub mod moto;

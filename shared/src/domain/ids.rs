@@ -109,6 +109,8 @@ mod tests {
     #[test]
     fn later_ids_sort_after_earlier_ones() {
         let a = EventId::generate();
+        // ULIDs order by millisecond; within one millisecond the random part decides.
+        std::thread::sleep(std::time::Duration::from_millis(2));
         let b = EventId::generate();
         assert!(a < b);
     }

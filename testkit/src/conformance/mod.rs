@@ -1,4 +1,4 @@
-//! One conformance suite per port: a list of cases (`pub async fn case(port: &dyn Port)`)
-//! and one macro that instantiates every case for an adapter, so the lists cannot drift.
+//! Conformance suites: one list of cases per port, run against every adapter by a macro.
 
 pub mod blobs;
+pub mod queue;
