@@ -1,9 +1,11 @@
 //! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
+pub mod fs_blobs;
 pub mod memory_queue;
 pub mod sqlite_catalog;
 pub mod sqs_queue;
 
+pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
 pub use sqlite_catalog::SqliteCatalog;
 pub use sqs_queue::SqsQueue;
