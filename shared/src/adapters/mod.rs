@@ -1,0 +1,3 @@
+//! Adapters: the ports implemented against real storage and services.
+
+pub mod s3_blobs;
