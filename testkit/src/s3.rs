@@ -127,3 +127,35 @@ impl Drop for S3Server {
         self.server.abort();
     }
 }
+
+/// An `S3Blobs` adapter on its own fresh s3s-fs server.
+#[derive(Debug)]
+pub struct S3BlobsFixture {
+    /// The adapter under test.
+    pub blobs: shared::adapters::s3_blobs::S3Blobs,
+    /// Kept alive as long as the adapter is used.
+    pub server: S3Server,
+}
+
+impl S3BlobsFixture {
+    /// The adapter as the port handlers see it.
+    pub fn port(&self) -> &dyn shared::ports::Blobs {
+        &self.blobs
+    }
+}
+
+/// Starts a server and builds an `S3Blobs` against it through the standard endpoint
+/// setting, path-style as an IP endpoint needs.
+pub async fn s3_blobs() -> S3BlobsFixture {
+    let server = S3Server::start().await;
+    let blobs = shared::adapters::s3_blobs::S3Blobs::new(
+        &server.sdk_config().await,
+        shared::adapters::s3_blobs::S3BlobsConfig {
+            bucket: server.bucket().to_owned(),
+            force_path_style: true,
+        },
+    )
+    .await
+    .expect("S3Blobs builds against s3s-fs");
+    S3BlobsFixture { blobs, server }
+}
