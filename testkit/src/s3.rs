@@ -1,5 +1,14 @@
 //! A loopback S3: s3s-fs served in-process on 127.0.0.1, with SigV4 checked against one
 //! static key pair, so presigned URLs, expiry and signed headers are verified for real.
+//!
+//! One correction sits between the HTTP service and s3s-fs ([`AwsUploadIds`]): s3s-fs
+//! answers an unknown or finished multipart upload id with `AccessDenied` (abort, part
+//! upload, completion) or an empty part list, where AWS S3 answers `404 NoSuchUpload`.
+//! Everything else is s3s-fs as published.
+
+mod upload_ids;
+
+use upload_ids::AwsUploadIds;
 
 use std::net::SocketAddr;
 
@@ -41,7 +50,7 @@ impl S3Server {
         let dir = tempfile::tempdir().expect("create a temp dir for s3s-fs");
         let fs = FileSystem::new(dir.path()).expect("s3s-fs opens its root directory");
         let service = {
-            let mut builder = S3ServiceBuilder::new(fs);
+            let mut builder = S3ServiceBuilder::new(AwsUploadIds::new(fs));
             builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
             builder.build()
         };
@@ -126,36 +135,4 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.server.abort();
     }
-}
-
-/// An `S3Blobs` adapter on its own fresh s3s-fs server.
-#[derive(Debug)]
-pub struct S3BlobsFixture {
-    /// The adapter under test.
-    pub blobs: shared::adapters::s3_blobs::S3Blobs,
-    /// Kept alive as long as the adapter is used.
-    pub server: S3Server,
-}
-
-impl S3BlobsFixture {
-    /// The adapter as the port handlers see it.
-    pub fn port(&self) -> &dyn shared::ports::Blobs {
-        &self.blobs
-    }
-}
-
-/// Starts a server and builds an `S3Blobs` against it through the standard endpoint
-/// setting, path-style as an IP endpoint needs.
-pub async fn s3_blobs() -> S3BlobsFixture {
-    let server = S3Server::start().await;
-    let blobs = shared::adapters::s3_blobs::S3Blobs::new(
-        &server.sdk_config().await,
-        shared::adapters::s3_blobs::S3BlobsConfig {
-            bucket: server.bucket().to_owned(),
-            force_path_style: true,
-        },
-    )
-    .await
-    .expect("S3Blobs builds against s3s-fs");
-    S3BlobsFixture { blobs, server }
 }

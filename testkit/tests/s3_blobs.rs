@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use shared::Error;
 use shared::domain::{PageRequest, Timestamp};
 use shared::ports::{Blobs, Presign, PresignedRequest, PutConstraints};
-use testkit::s3::s3_blobs;
+use testkit::fixtures::s3_blobs;
 
 fn constraints(body: &[u8], content_type: &str) -> PutConstraints {
     PutConstraints {
@@ -46,7 +46,7 @@ async fn send(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_put_stores_exactly_the_signed_body() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let body = b"\xff\xd8\xff\xe0 a tiny jpeg".to_vec();
     let request = blobs
         .presign_put(
@@ -73,7 +73,7 @@ async fn presigned_put_stores_exactly_the_signed_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_put_refuses_a_longer_body() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let body = b"twelve bytes".to_vec();
     let request = blobs
         .presign_put("k", &constraints(&body, "image/png"), Presign::now(300))
@@ -93,7 +93,7 @@ async fn presigned_put_refuses_a_longer_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_put_refuses_another_content_type() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let body = b"<svg/>".to_vec();
     let request = blobs
         .presign_put("k", &constraints(&body, "image/png"), Presign::now(300))
@@ -112,7 +112,7 @@ async fn presigned_put_refuses_another_content_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_put_refuses_once_expired() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let body = b"late".to_vec();
     let presign = Presign {
         signed_at: Timestamp::now().plus_secs(-120),
@@ -134,7 +134,7 @@ async fn presigned_put_refuses_once_expired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_put_refuses_a_body_that_does_not_match_the_signed_checksum() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let body = b"the real bytes".to_vec();
     let request = blobs
         .presign_put("k", &constraints(&body, "image/jpeg"), Presign::now(300))
@@ -151,7 +151,7 @@ async fn presigned_put_refuses_a_body_that_does_not_match_the_signed_checksum() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_get_serves_the_object_with_the_asked_disposition() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     blobs
         .put("originals/x", Bytes::from_static(b"photo"), "image/jpeg")
         .await
@@ -190,7 +190,7 @@ async fn presigned_get_serves_the_object_with_the_asked_disposition() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_upload_with_presigned_and_server_side_parts() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let key = "archives/e/a.zip";
     let upload_id = blobs
         .create_multipart(key, "application/zip")
@@ -248,7 +248,7 @@ async fn multipart_upload_with_presigned_and_server_side_parts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aborted_multipart_leaves_no_object() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     let upload_id = blobs
         .create_multipart("a/b", "image/jpeg")
         .await
@@ -273,7 +273,7 @@ async fn aborted_multipart_leaves_no_object() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_pages_through_s3_continuation_tokens() {
     let fixture = s3_blobs().await;
-    let blobs = fixture.port();
+    let blobs = fixture.blobs();
     for i in 0..7 {
         blobs
             .put(

@@ -1,3 +1,4 @@
-//! Adapters: the ports implemented against real storage and services.
+//! Adapters: implementations of the ports against real storage and services.
 
+pub mod fs_blobs;
 pub mod s3_blobs;
