@@ -246,6 +246,29 @@ async fn multipart_upload_with_presigned_and_server_side_parts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completing_with_a_small_non_final_part_is_invalid() {
+    let fixture = s3_blobs().await;
+    let blobs = fixture.blobs();
+    let upload_id = blobs
+        .create_multipart("a/b", "application/zip")
+        .await
+        .expect("create");
+    let mut parts = Vec::new();
+    for part_number in [1, 2] {
+        let etag = blobs
+            .upload_part("a/b", &upload_id, part_number, Bytes::from_static(b"tiny"))
+            .await
+            .expect("part");
+        parts.push(shared::ports::CompletedPart { part_number, etag });
+    }
+    let err = blobs
+        .complete_multipart("a/b", &upload_id, &parts)
+        .await
+        .expect_err("part 1 is under 5 MiB");
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aborted_multipart_leaves_no_object() {
     let fixture = s3_blobs().await;
     let blobs = fixture.blobs();

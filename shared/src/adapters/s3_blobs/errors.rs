@@ -1,5 +1,6 @@
 //! How S3 failures become `shared::Error`: missing things are `NotFound`, what a retry may
-//! cure is `Transient`, everything else (permissions, a missing bucket, bugs) is `Internal`.
+//! cure is `Transient`, a multipart completion the client got wrong is `Invalid`, everything
+//! else (permissions, a missing bucket, bugs) is `Internal`.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
@@ -8,6 +9,11 @@ use crate::error::Error;
 /// Error codes S3 uses for an object or upload that does not exist (`NotFound` is what a
 /// HEAD's bodiless 404 becomes).
 const MISSING: &[&str] = &["NoSuchKey", "NotFound", "NoSuchUpload"];
+
+/// Error codes of a multipart completion whose part list does not match what was uploaded
+/// (wrong ETag, unknown or unordered part, a non-final part under 5 MiB): the part list
+/// comes from the client, so these are its mistakes, not ours.
+const BAD_PARTS: &[&str] = &["InvalidPart", "InvalidPartOrder", "EntityTooSmall"];
 
 /// Error codes that say "slow down" or "try again", whatever their status.
 const RETRYABLE: &[&str] = &[
@@ -35,6 +41,11 @@ where
             let code = service.err().code().unwrap_or_default();
             if MISSING.contains(&code) || (status == 404 && code.is_empty()) {
                 Error::not_found("not_found", "no such object")
+            } else if BAD_PARTS.contains(&code) {
+                Error::invalid(
+                    "invalid_parts",
+                    "the parts do not match the uploaded ones (ETag, order or size)",
+                )
             } else if status == 429 || status >= 500 || RETRYABLE.contains(&code) {
                 tracing::warn!(operation = what, status, code, "S3 asked us to retry");
                 Error::transient(format!("S3 {what} failed ({status} {code})"), err)
