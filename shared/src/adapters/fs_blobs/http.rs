@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -32,7 +31,7 @@ pub async fn serve(listener: TcpListener, blobs: Arc<FsBlobs>) {
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<Incoming>| {
                 let blobs = Arc::clone(&blobs);
-                async move { Ok::<_, Infallible>(blobs.serve(request).await.map(Full::new)) }
+                async move { Ok::<_, Infallible>(blobs.serve(request).await) }
             });
             if let Err(error) = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

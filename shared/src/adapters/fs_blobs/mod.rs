@@ -18,9 +18,11 @@
 pub mod http;
 pub mod key;
 mod multipart;
-pub mod record;
-pub mod signing;
+mod record;
+mod signing;
 mod verifier;
+
+pub use verifier::BlobBody;
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +56,17 @@ pub const EXPIRES_PARAM: &str = "X-Picpass-Expires";
 /// Query parameter carrying the hex HMAC-SHA256.
 pub const SIGNATURE_PARAM: &str = "X-Picpass-Signature";
 
+/// An object was written: what an S3 `ObjectCreated:*` notification carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCreated {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its ETag, quoted as in the `ETag` header (S3 events carry it unquoted).
+    pub etag: String,
+}
+
 /// Object storage in a local directory with S3-like presigned URLs.
 pub struct FsBlobs {
     objects: PathBuf,
@@ -61,6 +74,7 @@ pub struct FsBlobs {
     base_url: String,
     base_path: String,
     signer: Signer,
+    created: Option<tokio::sync::mpsc::UnboundedSender<ObjectCreated>>,
 }
 
 impl std::fmt::Debug for FsBlobs {
@@ -95,12 +109,7 @@ impl FsBlobs {
         let parsed = url::Url::parse(base_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "invalid_base_url",
-                    "the blob base URL must be an http(s) URL",
-                )
-            })?;
+            .ok_or_else(|| Error::internal_msg("the blob base URL must be an http(s) URL"))?;
         let base_path = parsed.path().trim_end_matches('/').to_owned();
         let root = root.as_ref();
         let objects = root.join("objects");
@@ -114,7 +123,34 @@ impl FsBlobs {
             base_url: base_url.trim_end_matches('/').to_owned(),
             base_path,
             signer,
+            created: None,
         })
+    }
+
+    /// Sends an [`ObjectCreated`] to `sender` after every object written (`put`, presigned
+    /// PUT, completed multipart upload), as S3 event notifications do: the local stack turns
+    /// them into the messages AWS would queue. Unbounded so an event is never dropped; the
+    /// receiver is expected to keep up (one event per upload).
+    #[must_use]
+    pub fn notify_created(
+        mut self,
+        sender: tokio::sync::mpsc::UnboundedSender<ObjectCreated>,
+    ) -> Self {
+        self.created = Some(sender);
+        self
+    }
+
+    fn announce(&self, key: &str, bytes: u64, etag: String) {
+        if let Some(sender) = &self.created {
+            let event = ObjectCreated {
+                key: key.to_owned(),
+                bytes,
+                etag,
+            };
+            if sender.send(event).is_err() {
+                tracing::warn!(key, "object-created receiver is gone; event dropped");
+            }
+        }
     }
 
     fn object_file(&self, key: &str) -> Result<PathBuf> {
@@ -230,7 +266,9 @@ impl Blobs for FsBlobs {
             content_type: content_type.to_owned(),
             etag: etag_of(&Sha256::digest(&body)),
         };
-        record::write(&path, &body, &meta).await
+        record::write(&path, &body, &meta).await?;
+        self.announce(key, body.len() as u64, meta.etag);
+        Ok(())
     }
 
     #[tracing::instrument(skip(self))]

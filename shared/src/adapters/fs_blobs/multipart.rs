@@ -225,7 +225,9 @@ pub(super) async fn complete(
         content_type: upload.content_type.clone(),
         etag: format!("\"{}-{}\"", hex::encode(digests.finalize()), parts.len()),
     };
+    let bytes = writer.written();
     writer.commit(&meta, &final_path).await?;
+    blobs.announce(key, bytes, meta.etag);
     tokio::fs::remove_dir_all(&upload.dir)
         .await
         .map_err(|e| io_error("removing a completed upload", e))?;

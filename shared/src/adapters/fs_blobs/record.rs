@@ -202,6 +202,15 @@ impl Opened {
         Ok(Bytes::from(body))
     }
 
+    /// A reader of exactly the body (not the metadata after it).
+    pub async fn into_body_reader(mut self) -> Result<tokio::io::Take<tokio::fs::File>> {
+        self.file
+            .seek(SeekFrom::Start(0))
+            .await
+            .map_err(|e| io_error("seeking", e))?;
+        Ok(self.file.take(self.body_len))
+    }
+
     /// Streams the body into `writer` without holding it in memory.
     pub async fn copy_body_to(mut self, writer: &mut Writer) -> Result<()> {
         self.file

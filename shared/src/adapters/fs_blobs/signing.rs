@@ -57,8 +57,8 @@ impl Signer {
     /// A signer for `key`, which must be at least [`MIN_KEY_BYTES`] long.
     pub fn new(key: &[u8]) -> Result<Self> {
         if key.len() < MIN_KEY_BYTES {
-            return Err(Error::invalid(
-                "weak_signing_key",
+            // A configuration mistake, not client input: fail loudly at start-up.
+            return Err(Error::internal_msg(
                 "the blob signing key must be at least 32 bytes",
             ));
         }

@@ -3,7 +3,7 @@
 
 use ::http::{Method, Request, StatusCode};
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use sha2::{Digest, Sha256};
 
 use super::*;
@@ -21,6 +21,10 @@ fn request(presigned: &PresignedRequest, body: &'static [u8]) -> Request<Full<By
         .uri(presigned.url.as_str());
     for (name, value) in &presigned.headers {
         builder = builder.header(name.as_str(), value.as_str());
+    }
+    // What an HTTP client adds itself when the presigned request does not name it.
+    if !presigned.headers.iter().any(|(n, _)| n == "content-length") {
+        builder = builder.header("content-length", body.len());
     }
     builder
         .body(Full::new(Bytes::from_static(body)))
@@ -43,7 +47,7 @@ async fn bad_digest_stores_nothing_not_even_a_temp_file() {
         .expect("presign");
     let response = blobs.serve(request(&presigned, b"wrong")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(response.body()).contains("<Code>BadDigest</Code>"));
+    assert!(text(response).await.contains("<Code>BadDigest</Code>"));
     assert!(
         blobs
             .head("up/x.jpg")
@@ -53,6 +57,20 @@ async fn bad_digest_stores_nothing_not_even_a_temp_file() {
     );
     let leftovers: Vec<_> = walk_files(dir.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        !dir.path().join("objects").join("up.d").exists(),
+        "directories made for the refused upload are pruned"
+    );
+}
+
+async fn text(response: ::http::Response<BlobBody>) -> String {
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("response body")
+        .to_bytes();
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -225,4 +243,189 @@ fn weak_keys_and_bad_base_urls_are_refused() {
     assert!(FsBlobs::open(dir.path(), "http://127.0.0.1:1", &[1u8; 16]).is_err());
     assert!(FsBlobs::open(dir.path(), "ftp://127.0.0.1:1", &[1u8; 32]).is_err());
     assert!(FsBlobs::open(dir.path(), "not a url", &[1u8; 32]).is_err());
+}
+
+#[tokio::test]
+async fn a_body_longer_than_its_signed_length_is_refused_and_not_stored() {
+    let (dir, blobs) = store();
+    let presigned = blobs
+        .presign_put("up/long", &constraints(b"four"), Presign::now(60))
+        .expect("presign");
+    // The header claims the signed length; the body runs past it.
+    let response = blobs.serve(request(&presigned, b"four and more")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(text(response).await.contains("<Code>IncompleteBody</Code>"));
+    assert!(
+        blobs
+            .head("up/long")
+            .await
+            .expect_err("absent")
+            .is_not_found()
+    );
+    assert!(walk_files(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_presigned_part_of_an_unknown_upload_is_no_such_upload() {
+    let (_dir, blobs) = store();
+    let upload = ulid::Ulid::generate().to_string();
+    let presigned = blobs
+        .presign_part("m", &upload, 1, Presign::now(60))
+        .expect("presign");
+    let response = blobs.serve(request(&presigned, b"part")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(text(response).await.contains("<Code>NoSuchUpload</Code>"));
+    assert!(matches!(
+        blobs.presign_part("m", &upload, 0, Presign::now(60)),
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        blobs.presign_get("m", None, Presign::now(604_801)),
+        Err(Error::Invalid { .. })
+    ));
+}
+
+#[tokio::test]
+async fn temporary_and_foreign_files_are_never_listed() {
+    let (dir, blobs) = store();
+    blobs
+        .put("a/k", Bytes::from_static(b"x"), "text/plain")
+        .await
+        .expect("put");
+    let objects = dir.path().join("objects");
+    std::fs::write(objects.join("a.d").join(".tmp-leftover"), b"junk").expect("temp");
+    std::fs::write(objects.join("README"), b"junk").expect("foreign");
+    let page = blobs.list("", &PageRequest::first(10)).await.expect("list");
+    let keys: Vec<_> = page.items.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["a/k"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_never_show_a_torn_object() {
+    let (_dir, blobs) = store();
+    let blobs = std::sync::Arc::new(blobs);
+    let bodies = [
+        Bytes::from(vec![b'a'; 256 * 1024]),
+        Bytes::from(vec![b'b'; 128 * 1024]),
+    ];
+    blobs
+        .put("hot", bodies[0].clone(), "text/plain")
+        .await
+        .expect("seed");
+    let writers: Vec<_> = bodies
+        .iter()
+        .cloned()
+        .map(|body| {
+            let blobs = std::sync::Arc::clone(&blobs);
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    blobs
+                        .put("hot", body.clone(), "text/plain")
+                        .await
+                        .expect("put");
+                }
+            })
+        })
+        .collect();
+    for _ in 0..40 {
+        let seen = blobs.get("hot").await.expect("get");
+        assert!(bodies.contains(&seen), "torn read of {} bytes", seen.len());
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let info = blobs.head("hot").await.expect("head");
+    let body = blobs.get("hot").await.expect("get");
+    assert_eq!(info.bytes, body.len() as u64);
+    assert_eq!(
+        info.etag.as_deref(),
+        Some(format!("\"{}\"", hex::encode(Sha256::digest(&body))).as_str())
+    );
+}
+
+#[tokio::test]
+async fn every_stored_object_is_announced_and_refusals_are_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let blobs = FsBlobs::open(dir.path(), "http://127.0.0.1:9", &[42u8; 32])
+        .expect("open")
+        .notify_created(sender);
+    blobs
+        .put("a", Bytes::from_static(b"one"), "text/plain")
+        .await
+        .expect("put");
+    let presigned = blobs
+        .presign_put("b", &constraints(b"two"), Presign::now(60))
+        .expect("presign");
+    assert_eq!(
+        blobs.serve(request(&presigned, b"bad")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        blobs.serve(request(&presigned, b"two")).await.status(),
+        StatusCode::OK
+    );
+    let upload = blobs
+        .create_multipart("c", "text/plain")
+        .await
+        .expect("create");
+    let etag = blobs
+        .upload_part("c", &upload, 1, Bytes::from_static(b"three"))
+        .await
+        .expect("part");
+    blobs
+        .complete_multipart(
+            "c",
+            &upload,
+            &[CompletedPart {
+                part_number: 1,
+                etag,
+            }],
+        )
+        .await
+        .expect("complete");
+    let mut announced = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        announced.push((event.key, event.bytes));
+    }
+    assert_eq!(
+        announced,
+        [
+            ("a".to_owned(), 3),
+            ("b".to_owned(), 3),
+            ("c".to_owned(), 5)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_presigned_get_streams_exactly_the_body_of_a_large_object() {
+    let (_dir, blobs) = store();
+    let body: Bytes = (0..3 * 1024 * 1024 + 17)
+        .map(|i| (i % 253) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    blobs
+        .put("big/object", body.clone(), "application/zip")
+        .await
+        .expect("put");
+    let presigned = blobs
+        .presign_get("big/object", None, Presign::now(60))
+        .expect("presign");
+    let response = blobs.serve(request(&presigned, b"")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(body.len().to_string().as_str())
+    );
+    let received = response
+        .into_body()
+        .collect()
+        .await
+        .expect("streamed body")
+        .to_bytes();
+    assert!(received == body, "streamed body differs");
 }

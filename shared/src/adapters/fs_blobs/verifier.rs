@@ -12,10 +12,14 @@ use std::pin::pin;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
+use bytes::BytesMut;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::multipart::{self, MAX_PART_BYTES};
 use super::record::{self, Meta};
@@ -32,6 +36,31 @@ pub const UPLOAD_ID_PARAM: &str = "uploadId";
 pub const PART_NUMBER_PARAM: &str = "partNumber";
 /// Header carrying the base64 SHA-256 of a PUT body.
 pub const CHECKSUM_HEADER: &str = "x-amz-checksum-sha256";
+
+/// A response body: small in-memory bodies (errors, empty 200s) or an object streamed from
+/// its file, so a multi-gigabyte archive is never held in memory.
+pub type BlobBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: Bytes) -> BlobBody {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// Streams `reader` in chunks of up to 64 KiB.
+fn stream(reader: impl AsyncRead + Send + Unpin + 'static) -> BlobBody {
+    let chunks = futures::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        let mut chunk = BytesMut::with_capacity(64 * 1024);
+        match reader.read_buf(&mut chunk).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok(Frame::data(chunk.freeze())), Some(reader))),
+            // Report the error once, then end: hyper aborts the response.
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    StreamBody::new(chunks).boxed_unsync()
+}
 
 /// An S3-shaped refusal.
 struct Refusal {
@@ -59,12 +88,12 @@ const INTERNAL: Refusal = refuse(
     "We encountered an internal error. Please try again.",
 );
 
-fn error_response(refusal: &Refusal) -> Response<Bytes> {
+fn error_response(refusal: &Refusal) -> Response<BlobBody> {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>",
         refusal.code, refusal.message
     );
-    let mut response = Response::new(Bytes::from(body));
+    let mut response = Response::new(full(Bytes::from(body)));
     *response.status_mut() = refusal.status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -115,10 +144,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 impl FsBlobs {
     /// Answers one presigned request (`PUT` of an object or part, `GET` of an object).
+    /// Any body type works: hyper's `Incoming` on the server, `Full<Bytes>` in tests.
     ///
     /// Never panics and never buffers more than the signed length (parts: the
     /// `Content-Length` they declare, at most 5 GiB, streamed to disk).
-    pub async fn serve<B>(&self, request: Request<B>) -> Response<Bytes>
+    pub async fn serve<B>(&self, request: Request<B>) -> Response<BlobBody>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -136,7 +166,7 @@ impl FsBlobs {
         }
     }
 
-    async fn handle<B>(&self, request: Request<B>) -> Result<Response<Bytes>, Refusal>
+    async fn handle<B>(&self, request: Request<B>) -> Result<Response<BlobBody>, Refusal>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -233,7 +263,7 @@ impl FsBlobs {
         content_length: &str,
         sha256_base64: &str,
         body: B,
-    ) -> Result<Response<Bytes>, Refusal>
+    ) -> Result<Response<BlobBody>, Refusal>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -250,9 +280,18 @@ impl FsBlobs {
             ))?;
         let path = self.object_file(key).map_err(|_| SIGNATURE_MISMATCH)?;
         let dir = path.parent().ok_or(INTERNAL)?;
-        let (writer, digest) = receive(dir, length, body).await?;
+        let (writer, digest) = match receive(dir, length, body).await {
+            Ok(received) => received,
+            Err(refusal) => {
+                self.prune(dir);
+                return Err(refusal);
+            }
+        };
         if digest != expected {
-            // `writer` is dropped unpublished: its temporary file goes, nothing is stored.
+            // Dropped unpublished, the temporary file goes: nothing is stored, and the
+            // directories made for it are pruned again.
+            drop(writer);
+            self.prune(dir);
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "BadDigest",
@@ -265,6 +304,7 @@ impl FsBlobs {
             etag: etag.clone(),
         };
         writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        self.announce(key, length, etag.clone());
         tracing::debug!(key, bytes = length, "presigned put stored");
         Ok(ok_with_etag(&etag))
     }
@@ -276,7 +316,7 @@ impl FsBlobs {
         part_number: &str,
         declared_length: &str,
         body: B,
-    ) -> Result<Response<Bytes>, Refusal>
+    ) -> Result<Response<BlobBody>, Refusal>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -336,7 +376,7 @@ impl FsBlobs {
         &self,
         key: &str,
         content_disposition: Option<&str>,
-    ) -> Result<Response<Bytes>, Refusal> {
+    ) -> Result<Response<BlobBody>, Refusal> {
         let no_such_key = refuse(
             StatusCode::NOT_FOUND,
             "NoSuchKey",
@@ -353,10 +393,11 @@ impl FsBlobs {
             ))?;
         let content_type = opened.meta.content_type.clone();
         let etag = opened.meta.etag.clone();
-        let body = opened.body().await.map_err(|_| INTERNAL)?;
+        let length = opened.body_len;
+        let body = stream(opened.into_body_reader().await.map_err(|_| INTERNAL)?);
         let mut builder = Response::builder()
             .status(StatusCode::OK)
-            .header(header::CONTENT_LENGTH, body.len())
+            .header(header::CONTENT_LENGTH, length)
             .header(header::ETAG, etag);
         if !content_type.is_empty() {
             builder = builder.header(header::CONTENT_TYPE, content_type);
@@ -368,8 +409,8 @@ impl FsBlobs {
     }
 }
 
-fn ok_with_etag(etag: &str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::new());
+fn ok_with_etag(etag: &str) -> Response<BlobBody> {
+    let mut response = Response::new(full(Bytes::new()));
     if let Ok(value) = header::HeaderValue::from_str(etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
