@@ -1,3 +1,5 @@
-//! The blobs conformance suite against every adapter that needs no outside service.
+//! The blobs conformance suite against every adapter: `FsBlobs` on a temporary directory and
+//! `S3Blobs` on an in-process s3s-fs server.
 
 testkit::blobs_conformance!(fs, testkit::fixtures::fs_blobs());
+testkit::blobs_conformance!(s3, testkit::fixtures::s3_blobs());

@@ -2,10 +2,12 @@
 
 pub mod fs_blobs;
 pub mod memory_queue;
+pub mod s3_blobs;
 pub mod sqlite_catalog;
 pub mod sqs_queue;
 
 pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
+pub use s3_blobs::S3Blobs;
 pub use sqlite_catalog::SqliteCatalog;
 pub use sqs_queue::SqsQueue;
