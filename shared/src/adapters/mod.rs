@@ -1,3 +1,5 @@
-//! Adapters: implementations of the ports over real services and embedded storage.
+//! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
 pub mod dynamo_catalog;
+pub mod memory_queue;
+pub mod sqs_queue;
