@@ -54,7 +54,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
 };
 use tracing::{info, instrument};
 
@@ -100,9 +101,13 @@ impl DynamoCatalog {
     /// already exist are left as they are. For tests and local tooling; deployments get
     /// their tables from the SAM template.
     pub async fn create_tables(&self) -> Result<()> {
-        for (spec, name) in self.tables.specs() {
-            self.create_table(&spec, name).await?;
-        }
+        let specs = self.tables.specs();
+        futures::future::try_join_all(
+            specs
+                .iter()
+                .map(|(spec, name)| self.create_table(spec, name)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -156,8 +161,8 @@ impl DynamoCatalog {
                 ),
             };
         }
-        match request.send().await {
-            Ok(_) => info!(table = name, "created"),
+        let created = match request.send().await {
+            Ok(out) => out,
             Err(err)
                 if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err)
                     == Some("ResourceInUseException") =>
@@ -166,13 +171,20 @@ impl DynamoCatalog {
                 return Ok(());
             }
             Err(err) => return Err(sdk_error("CreateTable", name, err)),
+        };
+        let active = created
+            .table_description
+            .and_then(|table| table.table_status)
+            .is_some_and(|status| status == TableStatus::Active);
+        if !active {
+            self.client
+                .wait_until_table_exists()
+                .table_name(name)
+                .wait(TABLE_ACTIVE_TIMEOUT)
+                .await
+                .map_err(|e| Error::internal(format!("table {name} did not become active"), e))?;
         }
-        self.client
-            .wait_until_table_exists()
-            .table_name(name)
-            .wait(TABLE_ACTIVE_TIMEOUT)
-            .await
-            .map_err(|e| Error::internal(format!("table {name} did not become active"), e))?;
+        info!(table = name, "created");
         if let Some(ttl) = spec.ttl_attribute {
             self.client
                 .update_time_to_live()
