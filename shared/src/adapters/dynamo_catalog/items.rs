@@ -66,14 +66,15 @@ pub(super) fn user_pk(user_id: &UserId) -> String {
     format!("user#{user_id}")
 }
 
-/// `Users` key of a username claim.
+/// `Users` key of a username claim. Callers normalise names; the claim holds exactly what
+/// it is given, so every adapter agrees on what "taken" means.
 pub(super) fn username_pk(username: &str) -> String {
-    format!("username#{}", username.to_lowercase())
+    format!("username#{username}")
 }
 
-/// `Users` key of an e-mail claim.
+/// `Users` key of an e-mail claim (exactly as given, like usernames).
 pub(super) fn email_pk(email: &str) -> String {
-    format!("email#{}", email.to_lowercase())
+    format!("email#{email}")
 }
 
 /// `Events` key of an event row.
