@@ -1,11 +1,13 @@
 //! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
+pub mod dynamo_catalog;
 pub mod fs_blobs;
 pub mod memory_queue;
 pub mod s3_blobs;
 pub mod sqlite_catalog;
 pub mod sqs_queue;
 
+pub use dynamo_catalog::DynamoCatalog;
 pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
 pub use s3_blobs::S3Blobs;

@@ -1,0 +1,221 @@
+//! DynamoDB-specific behaviour of `DynamoCatalog` that the shared catalog suite cannot
+//! express: the tables match `schema`, SDK failures map to the right error, malformed items
+//! are named, and claim items keep racing creators from both winning.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::future::join_all;
+use shared::Error;
+use shared::adapters::dynamo_catalog::schema::IndexKind;
+use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
+use shared::domain::{Event, EventId, PhotoId, Timestamp, User, UserId};
+use shared::ports::Catalog;
+use testkit::conformance::catalog::CatalogFixture;
+use testkit::fixtures::dynamo_catalog;
+
+async fn raw_client(endpoint_url: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&testkit::aws::sdk_config(endpoint_url).await)
+}
+
+fn unique() -> String {
+    ulid::Ulid::generate().to_string().to_ascii_lowercase()
+}
+
+fn event_at(owner: &UserId, slug: &str) -> Event {
+    let now = Timestamp::now();
+    Event {
+        event_id: EventId::generate(),
+        owner_id: owner.clone(),
+        name: "Wedding".to_owned(),
+        slug: slug.to_owned(),
+        created_at: now,
+        expires_at: now.plus_secs(86_400),
+        cover_photo_id: None,
+        watermark: None,
+        photo_count: 0,
+        version: 1,
+    }
+}
+
+/// The SAM template mirrors `schema`; this checks that `create_tables` does too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_tables_match_the_schema_with_ttl_on() {
+    let fixture = dynamo_catalog().await;
+    let client = raw_client(fixture.endpoint_url()).await;
+    for (spec, name) in fixture.dynamo().tables().specs() {
+        let table = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .expect("describe table")
+            .table
+            .expect("table description");
+        let keys: Vec<(String, String)> = table
+            .key_schema()
+            .iter()
+            .map(|k| {
+                (
+                    k.attribute_name().to_owned(),
+                    k.key_type().as_str().to_owned(),
+                )
+            })
+            .collect();
+        let mut expected = vec![(spec.hash_key.to_owned(), "HASH".to_owned())];
+        expected.extend(spec.range_key.map(|r| (r.to_owned(), "RANGE".to_owned())));
+        assert_eq!(keys, expected, "{name} key schema");
+        for index in spec.indexes {
+            let found = match index.kind {
+                IndexKind::Global => table
+                    .global_secondary_indexes()
+                    .iter()
+                    .any(|i| i.index_name() == Some(index.name)),
+                IndexKind::Local => table
+                    .local_secondary_indexes()
+                    .iter()
+                    .any(|i| i.index_name() == Some(index.name)),
+            };
+            assert!(found, "{name} lacks index {}", index.name);
+        }
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .expect("describe TTL")
+            .time_to_live_description
+            .and_then(|d| d.attribute_name);
+        assert_eq!(ttl.as_deref(), spec.ttl_attribute, "{name} TTL attribute");
+    }
+    // Creating them again (local tooling re-run) leaves them be.
+    fixture
+        .dynamo()
+        .create_tables()
+        .await
+        .expect("second create_tables");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_item_is_internal_and_names_its_key() {
+    let fixture = dynamo_catalog().await;
+    let client = raw_client(fixture.endpoint_url()).await;
+    let event_id = EventId::generate();
+    let photo_id = PhotoId::generate();
+    let far = Timestamp::now().plus_secs(86_400).epoch_secs().to_string();
+    client
+        .put_item()
+        .table_name(&fixture.dynamo().tables().photos)
+        .set_item(Some(HashMap::from([
+            (
+                "event_id".to_owned(),
+                AttributeValue::S(event_id.to_string()),
+            ),
+            (
+                "photo_id".to_owned(),
+                AttributeValue::S(photo_id.to_string()),
+            ),
+            (
+                "status".to_owned(),
+                AttributeValue::S("sideways".to_owned()),
+            ),
+            ("ttl_epoch".to_owned(), AttributeValue::N(far)),
+        ])))
+        .send()
+        .await
+        .expect("raw put");
+    let err = fixture
+        .catalog()
+        .get_photo(event_id, photo_id)
+        .await
+        .expect_err("a malformed row cannot be a photo");
+    assert!(matches!(err, Error::Internal { .. }), "got {err:?}");
+    assert!(
+        err.to_string().contains(&photo_id.to_string()),
+        "the error names the key: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_table_is_internal_with_a_clear_message() {
+    let fixture = dynamo_catalog().await;
+    let config = testkit::aws::sdk_config(fixture.endpoint_url()).await;
+    let catalog = DynamoCatalog::from_sdk_config(&config, DynamoTables::with_prefix("absent-"));
+    let err = catalog
+        .get_event(EventId::generate())
+        .await
+        .expect_err("no tables");
+    assert!(matches!(err, Error::Internal { .. }), "got {err:?}");
+    assert!(
+        err.to_string().contains("absent-Events does not exist"),
+        "message says which table is missing: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_endpoint_is_transient() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let config = testkit::aws::sdk_config(&format!("http://127.0.0.1:{port}")).await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&config)
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let catalog = DynamoCatalog::new(client, DynamoTables::with_prefix("t-"));
+    let err = catalog
+        .get_event(EventId::generate())
+        .await
+        .expect_err("nothing listens there");
+    assert!(matches!(err, Error::Transient { .. }), "got {err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_creators_of_one_path_exactly_one_wins() {
+    let fixture = dynamo_catalog().await;
+    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
+    let events: Vec<Event> = (0..6).map(|_| event_at(&owner, "same-slug")).collect();
+    let results = join_all(events.iter().map(|e| fixture.catalog().insert_event(e))).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "exactly one creator wins: {results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| e.code() == "slug_taken"),
+        "{results:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_signups_for_one_username_exactly_one_wins() {
+    let fixture = dynamo_catalog().await;
+    let name = format!("u{}", unique());
+    let users: Vec<User> = (0..6)
+        .map(|_| {
+            let u = unique();
+            User {
+                user_id: UserId::parse(&format!("sub-{u}")).expect("user id"),
+                username: name.clone(),
+                email: format!("{u}@example.com"),
+                created_at: Timestamp::now(),
+                password_hash: None,
+            }
+        })
+        .collect();
+    let results = join_all(users.iter().map(|u| fixture.catalog().insert_user(u))).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    let owner = fixture
+        .catalog()
+        .find_user_by_username(&name)
+        .await
+        .expect("the winner owns the name");
+    assert!(users.iter().any(|u| u.user_id == owner.user_id));
+}
