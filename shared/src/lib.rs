@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod pipeline;
 pub mod ports;
 
 pub use error::{Error, Result};
