@@ -105,7 +105,8 @@ fn insert_segments(jpeg: Vec<u8>, segments: &[(u8, Vec<u8>)]) -> Vec<u8> {
         at += 2 + len;
     }
     let at = at.min(jpeg.len());
-    let mut out = Vec::with_capacity(jpeg.len() + segments.iter().map(|s| s.1.len() + 4).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(jpeg.len() + segments.iter().map(|s| s.1.len() + 4).sum::<usize>());
     out.extend_from_slice(&jpeg[..at]);
     for (marker, payload) in segments {
         let Ok(len) = u16::try_from(payload.len() + 2) else {
@@ -151,7 +152,9 @@ mod tests {
         let out = insert_segments(jpeg, &[(0xE1, vec![9, 9])]);
         assert_eq!(
             out,
-            vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xE1, 0, 4, 9, 9, 0xFF, 0xDB]
+            vec![
+                0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xE1, 0, 4, 9, 9, 0xFF, 0xDB
+            ]
         );
     }
 

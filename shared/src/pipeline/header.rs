@@ -40,7 +40,9 @@ impl Limits {
     /// Refuses a size past the limits, naming both.
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
         if width == 0 || height == 0 {
-            return Err(corrupt(format!("the image claims a size of {width} × {height}")));
+            return Err(corrupt(format!(
+                "the image claims a size of {width} × {height}"
+            )));
         }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
@@ -70,10 +72,7 @@ impl Limits {
         if len as u64 > self.max_bytes {
             return Err(Error::too_large(
                 codes::TOO_LARGE,
-                format!(
-                    "the file has {len} bytes; the limit is {}",
-                    self.max_bytes
-                ),
+                format!("the file has {len} bytes; the limit is {}", self.max_bytes),
             ));
         }
         Ok(())
@@ -234,11 +233,9 @@ fn read_png(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     };
     let (width, height) = (dim(16)?, dim(20)?);
     limits.check_dimensions(width, height)?;
-    let mut decoder = image::codecs::png::PngDecoder::with_limits(
-        Cursor::new(bytes),
-        decoder_limits(limits),
-    )
-    .map_err(|e| corrupt(format!("the PNG cannot be read: {e}")))?;
+    let mut decoder =
+        image::codecs::png::PngDecoder::with_limits(Cursor::new(bytes), decoder_limits(limits))
+            .map_err(|e| corrupt(format!("the PNG cannot be read: {e}")))?;
     Ok(SourceInfo {
         width,
         height,
@@ -317,11 +314,17 @@ mod tests {
         let limits = Limits::default();
         assert!(limits.check_dimensions(8000, 6000).is_ok());
         assert_eq!(
-            limits.check_dimensions(20_001, 10).expect_err("side").code(),
+            limits
+                .check_dimensions(20_001, 10)
+                .expect_err("side")
+                .code(),
             codes::TOO_MANY_PIXELS
         );
         assert_eq!(
-            limits.check_dimensions(10_001, 10_001).expect_err("pixels").code(),
+            limits
+                .check_dimensions(10_001, 10_001)
+                .expect_err("pixels")
+                .code(),
             codes::TOO_MANY_PIXELS
         );
         assert_eq!(

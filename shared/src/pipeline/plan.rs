@@ -5,8 +5,8 @@ use super::encode::{OutputMetadata, encode};
 use super::resize::{Rect, RgbImage, fit_long_side, resize};
 use super::spec::Canvas;
 use super::{
-    Derived, EncodedVariant, OutputFormat, PipelineOptions, VariantName, decode, header,
-    metadata, sniff,
+    Derived, EncodedVariant, OutputFormat, PipelineOptions, VariantName, decode, header, metadata,
+    sniff,
 };
 use crate::domain::PhotoMetadata;
 use crate::error::Result;
@@ -28,7 +28,8 @@ struct Job {
 impl Job {
     /// The fraction of the source resolution this output needs.
     fn scale_needed(&self) -> f64 {
-        (f64::from(self.size.0) / self.source.width).max(f64::from(self.size.1) / self.source.height)
+        (f64::from(self.size.0) / self.source.width)
+            .max(f64::from(self.size.1) / self.source.height)
     }
 }
 
@@ -77,7 +78,11 @@ pub(super) fn run(bytes: &[u8], options: &PipelineOptions) -> Result<Derived> {
         });
     }
 
-    let scale = jobs.iter().map(Job::scale_needed).fold(0.0, f64::max).min(1.0);
+    let scale = jobs
+        .iter()
+        .map(Job::scale_needed)
+        .fold(0.0, f64::max)
+        .min(1.0);
     let decoded = decode::decode(format, bytes, &info, limits, scale)?;
     let stored = resample_all(&decoded, &jobs, info.width, info.height)?;
     drop(decoded); // the largest buffer; encoding needs none of it
@@ -124,7 +129,10 @@ pub(super) fn run(bytes: &[u8], options: &PipelineOptions) -> Result<Derived> {
             taken_at: exif.taken_at,
             camera: exif.camera.clone(),
             format: format.as_str().to_string(),
-            variants: variants.iter().map(|v| v.name.as_str().to_string()).collect(),
+            variants: variants
+                .iter()
+                .map(|v| v.name.as_str().to_string())
+                .collect(),
         },
         variants,
     })
@@ -132,7 +140,12 @@ pub(super) fn run(bytes: &[u8], options: &PipelineOptions) -> Result<Derived> {
 
 /// Resamples every job from the decode; the thumb comes from the web copy when there is
 /// one (a 2048 → 400 pass costs a fraction of a full-decode → 400 pass, at the same quality).
-fn resample_all(decoded: &RgbImage, jobs: &[Job], width: u32, height: u32) -> Result<Vec<RgbImage>> {
+fn resample_all(
+    decoded: &RgbImage,
+    jobs: &[Job],
+    width: u32,
+    height: u32,
+) -> Result<Vec<RgbImage>> {
     let kx = f64::from(decoded.width) / f64::from(width);
     let ky = f64::from(decoded.height) / f64::from(height);
     let full_decoded = Rect::full(decoded.width, decoded.height);
@@ -145,9 +158,12 @@ fn resample_all(decoded: &RgbImage, jobs: &[Job], width: u32, height: u32) -> Re
     for job in jobs {
         let pixels = match (job.name, &web) {
             (VariantName::Web, Some(web)) => web.clone(),
-            (VariantName::Thumb, Some(web)) if web.width >= job.size.0 => {
-                resize(web, Rect::full(web.width, web.height), job.size.0, job.size.1)?
-            }
+            (VariantName::Thumb, Some(web)) if web.width >= job.size.0 => resize(
+                web,
+                Rect::full(web.width, web.height),
+                job.size.0,
+                job.size.1,
+            )?,
             _ => resize(decoded, job.source.scaled(kx, ky), job.size.0, job.size.1)?,
         };
         out.push(pixels);

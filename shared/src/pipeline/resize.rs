@@ -79,8 +79,7 @@ pub fn resize(src: &RgbImage, area: Rect, width: u32, height: u32) -> Result<Rgb
     let view = ImageRef::new(src.width, src.height, &src.data, PixelType::U8x3)
         .map_err(|e| Error::internal("resize source buffer does not match its size", e))?;
     let mut dst = Image::new(width, height, PixelType::U8x3);
-    let mut options =
-        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     if !whole {
         options = options.crop(area.x, area.y, area.width, area.height);
     }

@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::OutputFormat;
 use super::codes;
 use super::header::Limits;
 use super::resize::Rect;
-use super::OutputFormat;
 use crate::domain::Gravity;
 use crate::error::{Error, Result};
 
@@ -133,7 +133,11 @@ fn invalid(message: impl Into<String>) -> Error {
 }
 
 fn parse_aspect(aspect: &str) -> Result<f64> {
-    let bad = || invalid(format!("aspect '{aspect}' is not of the form W:H, e.g. 4:5"));
+    let bad = || {
+        invalid(format!(
+            "aspect '{aspect}' is not of the form W:H, e.g. 4:5"
+        ))
+    };
     let (w, h) = aspect.split_once(':').ok_or_else(bad)?;
     let w: u32 = w.trim().parse().map_err(|_| bad())?;
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
@@ -298,8 +302,12 @@ mod tests {
 
     #[test]
     fn aspect_crop_takes_the_largest_box_at_its_gravity() {
-        let g = geometry(r#"{"crop": {"aspect": "4:5", "gravity": "north-east"}}"#, 6000, 4000)
-            .expect("geometry");
+        let g = geometry(
+            r#"{"crop": {"aspect": "4:5", "gravity": "north-east"}}"#,
+            6000,
+            4000,
+        )
+        .expect("geometry");
         assert_eq!(g.source.width, 3200.0);
         assert_eq!(g.source.height, 4000.0);
         assert_eq!(g.source.x, 2800.0);
@@ -308,8 +316,12 @@ mod tests {
 
     #[test]
     fn box_crop_outside_the_image_is_invalid() {
-        let err = geometry(r#"{"crop": {"x": 10, "y": 0, "width": 100, "height": 10}}"#, 100, 100)
-            .expect_err("invalid");
+        let err = geometry(
+            r#"{"crop": {"x": 10, "y": 0, "width": 100, "height": 10}}"#,
+            100,
+            100,
+        )
+        .expect_err("invalid");
         assert_eq!(err.code(), codes::INVALID_SPEC);
     }
 

@@ -103,12 +103,9 @@ impl PreparedWatermark {
     /// From the event's watermark; `image_png` is the PNG its `image_photo_id` points at.
     pub fn from_domain(watermark: &Watermark, image_png: Option<&[u8]>) -> Result<Self> {
         match &watermark.source {
-            WatermarkSource::Text { text } => Self::text(
-                text,
-                watermark.position,
-                watermark.opacity,
-                watermark.scale,
-            ),
+            WatermarkSource::Text { text } => {
+                Self::text(text, watermark.position, watermark.opacity, watermark.scale)
+            }
             WatermarkSource::Image { .. } => {
                 let png = image_png.ok_or_else(|| invalid("the watermark image is missing"))?;
                 Self::image(png, watermark.position, watermark.opacity, watermark.scale)
@@ -239,7 +236,12 @@ fn render_text(text: &str, want_width: u32) -> (u32, u32, Vec<u8>) {
     (width, height, rgba)
 }
 
-fn scale_image(width: u32, height: u32, rgba: &[u8], want_width: u32) -> Result<(u32, u32, Vec<u8>)> {
+fn scale_image(
+    width: u32,
+    height: u32,
+    rgba: &[u8],
+    want_width: u32,
+) -> Result<(u32, u32, Vec<u8>)> {
     let want_height =
         ((f64::from(height) * f64::from(want_width) / f64::from(width)).round() as u32).max(1);
     if (want_width, want_height) == (width, height) {
@@ -302,8 +304,8 @@ mod tests {
 
     #[test]
     fn a_non_png_image_mark_is_refused() {
-        let err = PreparedWatermark::image(b"GIF89a", Gravity::Center, 1.0, 0.5)
-            .expect_err("refused");
+        let err =
+            PreparedWatermark::image(b"GIF89a", Gravity::Center, 1.0, 0.5).expect_err("refused");
         assert_eq!(err.code(), codes::INVALID_WATERMARK);
     }
 }
