@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod pipeline;
 pub mod ports;
 
 pub use error::{Error, Result};
