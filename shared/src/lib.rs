@@ -1,8 +1,11 @@
 //! PicPass shared library: the domain, its ports and their adapters, the image pipeline
 //! and the HTTP glue every function uses. Functions only wire these together.
 
+pub mod codes_vault;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod ports;
+pub mod services;
 
 pub use error::{Error, Result};
