@@ -1,6 +1,7 @@
 //! PicPass shared library: the domain, its ports and their adapters, the image pipeline
 //! and the HTTP glue every function uses. Functions only wire these together.
 
+pub mod adapters;
 pub mod codes_vault;
 pub mod domain;
 pub mod error;

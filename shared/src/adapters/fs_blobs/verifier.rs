@@ -1,0 +1,415 @@
+//! The HTTP side of presigned URLs: checks a request the way S3 checks a presigned one, in
+//! S3's order, and answers with S3's status codes and XML error bodies.
+//!
+//! Order: query authentication present → not expired (403 `AccessDenied`) → signature over
+//! method, key and every signed header/parameter (403 `SignatureDoesNotMatch`) → the body
+//! (400 `IncompleteBody`, 400 `BadDigest`) → the object or upload (404 `NoSuchKey` /
+//! `NoSuchUpload`). Bodies stream to a temporary file and are published only after the
+//! checksum matched, so a refused upload stores nothing (unlike s3s-fs).
+
+use std::pin::pin;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use percent_encoding::percent_decode_str;
+use sha2::{Digest, Sha256};
+
+use super::multipart::{self, MAX_PART_BYTES};
+use super::record::{self, Meta};
+use super::signing::Constraints;
+use super::{EXPIRES_PARAM, FsBlobs, SIGNATURE_PARAM, etag_of};
+use crate::domain::Timestamp;
+use crate::error::BoxError;
+
+/// Query parameter of a GET naming the `Content-Disposition` to answer with.
+pub const DISPOSITION_PARAM: &str = "response-content-disposition";
+/// Query parameter of a part PUT naming the upload.
+pub const UPLOAD_ID_PARAM: &str = "uploadId";
+/// Query parameter of a part PUT naming the part.
+pub const PART_NUMBER_PARAM: &str = "partNumber";
+/// Header carrying the base64 SHA-256 of a PUT body.
+pub const CHECKSUM_HEADER: &str = "x-amz-checksum-sha256";
+
+/// An S3-shaped refusal.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
+const fn refuse(status: StatusCode, code: &'static str, message: &'static str) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message,
+    }
+}
+
+const SIGNATURE_MISMATCH: Refusal = refuse(
+    StatusCode::FORBIDDEN,
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided.",
+);
+const INTERNAL: Refusal = refuse(
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "InternalError",
+    "We encountered an internal error. Please try again.",
+);
+
+fn error_response(refusal: &Refusal) -> Response<Bytes> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>",
+        refusal.code, refusal.message
+    );
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = refusal.status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+/// The query parameters we understand; anything else is unsigned and therefore refused.
+#[derive(Default)]
+struct Query {
+    expires: Option<String>,
+    signature: Option<String>,
+    disposition: Option<String>,
+    upload_id: Option<String>,
+    part_number: Option<String>,
+    unknown: bool,
+}
+
+fn parse_query(query: &str) -> Query {
+    let mut parsed = Query::default();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match name.as_ref() {
+            EXPIRES_PARAM => &mut parsed.expires,
+            SIGNATURE_PARAM => &mut parsed.signature,
+            DISPOSITION_PARAM => &mut parsed.disposition,
+            UPLOAD_ID_PARAM => &mut parsed.upload_id,
+            PART_NUMBER_PARAM => &mut parsed.part_number,
+            _ => {
+                parsed.unknown = true;
+                continue;
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            // A repeated parameter is ambiguous; treat it like an unsigned one.
+            parsed.unknown = true;
+        }
+    }
+    parsed
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+impl FsBlobs {
+    /// Answers one presigned request (`PUT` of an object or part, `GET` of an object).
+    ///
+    /// Never panics and never buffers more than the signed length (parts: the
+    /// `Content-Length` they declare, at most 5 GiB, streamed to disk).
+    pub async fn serve<B>(&self, request: Request<B>) -> Response<Bytes>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        match self.handle(request).await {
+            Ok(response) => response,
+            Err(refusal) => {
+                tracing::debug!(
+                    code = refusal.code,
+                    status = refusal.status.as_u16(),
+                    "presigned request refused"
+                );
+                error_response(&refusal)
+            }
+        }
+    }
+
+    async fn handle<B>(&self, request: Request<B>) -> Result<Response<Bytes>, Refusal>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        let key = parts
+            .uri
+            .path()
+            .strip_prefix(&self.base_path)
+            .and_then(|p| p.strip_prefix('/'))
+            .and_then(|p| percent_decode_str(p).decode_utf8().ok())
+            .ok_or(refuse(
+                StatusCode::BAD_REQUEST,
+                "InvalidURI",
+                "Couldn't parse the specified URI.",
+            ))?
+            .into_owned();
+        let query = parse_query(parts.uri.query().unwrap_or_default());
+        let (Some(expires), Some(signature)) = (&query.expires, &query.signature) else {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Query-string authentication requires the signature and expires parameters.",
+            ));
+        };
+        let expires: i64 = expires.parse().map_err(|_| {
+            refuse(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Invalid date (should be seconds since epoch)",
+            )
+        })?;
+        if Timestamp::from_epoch_secs(expires).has_passed(Timestamp::now()) {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Request has expired",
+            ));
+        }
+        if query.unknown {
+            return Err(SIGNATURE_MISMATCH);
+        }
+        let method = parts.method.as_str();
+        let headers = &parts.headers;
+        let is_part = query.upload_id.is_some() || query.part_number.is_some();
+        let constraints = match (&parts.method, is_part) {
+            (&Method::PUT, false) if query.disposition.is_none() => Constraints::Put {
+                content_type: header_text(headers, "content-type"),
+                content_length: header_text(headers, "content-length"),
+                sha256_base64: header_text(headers, CHECKSUM_HEADER),
+            },
+            (&Method::PUT, true) if query.disposition.is_none() => Constraints::Part {
+                upload_id: query.upload_id.as_deref().unwrap_or_default(),
+                part_number: query.part_number.as_deref().unwrap_or_default(),
+            },
+            (&Method::GET, false) => Constraints::Get {
+                content_disposition: query.disposition.as_deref(),
+            },
+            _ => return Err(SIGNATURE_MISMATCH),
+        };
+        if !self
+            .signer
+            .verify(method, &key, expires, &constraints, signature)
+        {
+            return Err(SIGNATURE_MISMATCH);
+        }
+        match constraints {
+            Constraints::Put {
+                content_type,
+                content_length,
+                sha256_base64,
+            } => {
+                self.put_object(&key, content_type, content_length, sha256_base64, body)
+                    .await
+            }
+            Constraints::Part {
+                upload_id,
+                part_number,
+            } => {
+                let declared = header_text(headers, "content-length");
+                self.put_part(&key, upload_id, part_number, declared, body)
+                    .await
+            }
+            Constraints::Get {
+                content_disposition,
+            } => self.get_object(&key, content_disposition).await,
+        }
+    }
+
+    async fn put_object<B>(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: &str,
+        sha256_base64: &str,
+        body: B,
+    ) -> Result<Response<Bytes>, Refusal>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let length: u64 = content_length.parse().map_err(|_| SIGNATURE_MISMATCH)?;
+        let expected: [u8; 32] = STANDARD
+            .decode(sha256_base64)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or(refuse(
+                StatusCode::BAD_REQUEST,
+                "InvalidDigest",
+                "The checksum you specified is not valid.",
+            ))?;
+        let path = self.object_file(key).map_err(|_| SIGNATURE_MISMATCH)?;
+        let dir = path.parent().ok_or(INTERNAL)?;
+        let (writer, digest) = receive(dir, length, body).await?;
+        if digest != expected {
+            // `writer` is dropped unpublished: its temporary file goes, nothing is stored.
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "BadDigest",
+                "The SHA256 you specified did not match the calculated checksum.",
+            ));
+        }
+        let etag = etag_of(&digest);
+        let meta = Meta {
+            content_type: content_type.to_owned(),
+            etag: etag.clone(),
+        };
+        writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        tracing::debug!(key, bytes = length, "presigned put stored");
+        Ok(ok_with_etag(&etag))
+    }
+
+    async fn put_part<B>(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: &str,
+        declared_length: &str,
+        body: B,
+    ) -> Result<Response<Bytes>, Refusal>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let invalid_argument = refuse(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+        );
+        let part_number: u32 = part_number.parse().map_err(|_| invalid_argument)?;
+        multipart::check_part_number(part_number).map_err(|_| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })?;
+        let length: u64 = declared_length.parse().map_err(|_| {
+            refuse(
+                StatusCode::LENGTH_REQUIRED,
+                "MissingContentLength",
+                "You must provide the Content-Length HTTP header.",
+            )
+        })?;
+        if length > MAX_PART_BYTES {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed size",
+            ));
+        }
+        let upload = match multipart::load(self, key, upload_id).await {
+            Ok(upload) => upload,
+            Err(crate::Error::NotFound { .. }) => {
+                return Err(refuse(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchUpload",
+                    "The specified upload does not exist.",
+                ));
+            }
+            Err(_) => return Err(INTERNAL),
+        };
+        let (writer, digest) = receive(&upload.dir, length, body).await?;
+        let etag = etag_of(&digest);
+        let meta = Meta {
+            content_type: String::new(),
+            etag: etag.clone(),
+        };
+        writer
+            .commit(&meta, &upload.part_file(part_number))
+            .await
+            .map_err(|_| INTERNAL)?;
+        Ok(ok_with_etag(&etag))
+    }
+
+    async fn get_object(
+        &self,
+        key: &str,
+        content_disposition: Option<&str>,
+    ) -> Result<Response<Bytes>, Refusal> {
+        let no_such_key = refuse(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
+        let path = self.object_file(key).map_err(|_| no_such_key)?;
+        let opened = record::open(&path)
+            .await
+            .map_err(|_| INTERNAL)?
+            .ok_or(refuse(
+                StatusCode::NOT_FOUND,
+                "NoSuchKey",
+                "The specified key does not exist.",
+            ))?;
+        let content_type = opened.meta.content_type.clone();
+        let etag = opened.meta.etag.clone();
+        let body = opened.body().await.map_err(|_| INTERNAL)?;
+        let mut builder = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_LENGTH, body.len())
+            .header(header::ETAG, etag);
+        if !content_type.is_empty() {
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(disposition) = content_disposition {
+            builder = builder.header(header::CONTENT_DISPOSITION, disposition);
+        }
+        builder.body(body).map_err(|_| INTERNAL)
+    }
+}
+
+fn ok_with_etag(etag: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    if let Ok(value) = header::HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// Streams exactly `length` body bytes into a new record in `dir`, hashing them. More or
+/// fewer bytes are refused; reading stops as soon as the body runs past `length`.
+async fn receive<B>(
+    dir: &std::path::Path,
+    length: u64,
+    body: B,
+) -> Result<(record::Writer, [u8; 32]), Refusal>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let incomplete = || {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        )
+    };
+    let mut writer = record::Writer::create(dir).await.map_err(|_| INTERNAL)?;
+    let mut hasher = Sha256::new();
+    let mut body = pin!(body);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| incomplete())?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if writer.written() + data.len() as u64 > length {
+            return Err(incomplete());
+        }
+        hasher.update(&data);
+        writer.write(&data).await.map_err(|_| INTERNAL)?;
+    }
+    if writer.written() != length {
+        return Err(incomplete());
+    }
+    Ok((writer, hasher.finalize().into()))
+}
