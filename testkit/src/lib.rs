@@ -1,1 +1,7 @@
-pub fn _y() {}
+//! Test support for PicPass: loopback emulators (moto_server), fresh adapter fixtures and
+//! the port conformance suites every adapter runs.
+
+pub mod aws;
+pub mod conformance;
+pub mod fixtures;
+pub mod moto;

@@ -1,3 +1,5 @@
-//! Adapters: implementations of the ports against real storage and services.
+//! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
 pub mod fs_blobs;
+pub mod memory_queue;
+pub mod sqs_queue;

@@ -1,0 +1,154 @@
+//! A `moto_server` child process on 127.0.0.1, for the DynamoDB and SQS adapters' tests.
+//!
+//! The server binds port 0 and we read the real port from its stderr banner, so tests
+//! running in parallel never fight over a port. The child is killed when the value drops.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Environment variable naming the `moto_server` executable explicitly.
+pub const MOTO_ENV: &str = "PICPASS_MOTO_SERVER";
+
+/// The message a test fails with when no `moto_server` can be found.
+pub const NOT_FOUND_HELP: &str = "moto_server not found: run scripts/test (it creates .venv with moto[server]) or set PICPASS_MOTO_SERVER";
+
+/// How long we give moto to print its banner before calling the start a failure.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `moto_server`; dropping it kills the process.
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Child,
+    endpoint_url: String,
+}
+
+impl MotoServer {
+    /// Finds and starts `moto_server`, returning once it listens.
+    ///
+    /// Errors (as text, so tests can `expect` them and show the reason) when the executable
+    /// is missing, does not start, or never announces its port.
+    pub async fn start() -> Result<MotoServer, String> {
+        let program = find_moto_server().ok_or_else(|| NOT_FOUND_HELP.to_owned())?;
+        let mut child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {} ({e}); {NOT_FOUND_HELP}", program.display()))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| "moto_server stderr was not captured".to_owned())?;
+        let mut lines = BufReader::new(stderr).lines();
+
+        let banner = async {
+            let mut seen = Vec::new();
+            loop {
+                match lines.next_line().await {
+                    Ok(Some(line)) => {
+                        if let Some(port) = parse_port(&line) {
+                            return Ok(port);
+                        }
+                        seen.push(line);
+                    }
+                    Ok(None) => {
+                        return Err(format!(
+                            "moto_server exited before listening; its output:\n{}",
+                            seen.join("\n")
+                        ));
+                    }
+                    Err(e) => return Err(format!("reading moto_server output: {e}")),
+                }
+            }
+        };
+        let port = tokio::time::timeout(START_TIMEOUT, banner)
+            .await
+            .map_err(|_| format!("moto_server did not listen within {START_TIMEOUT:?}"))??;
+
+        // moto logs every request to stderr; a full pipe would stall it, so keep reading.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::trace!(target: "moto_server", line = %line);
+            }
+        });
+
+        Ok(MotoServer {
+            child,
+            endpoint_url: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` of this server, for every AWS service moto emulates.
+    pub fn endpoint_url(&self) -> &str {
+        &self.endpoint_url
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        // kill_on_drop covers the runtime-alive case; start_kill also covers drops that
+        // happen after the runtime is gone.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Extracts the port from ` * Running on http://127.0.0.1:PORT`.
+fn parse_port(line: &str) -> Option<u16> {
+    let rest = line.split("Running on http://127.0.0.1:").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// `$PICPASS_MOTO_SERVER`, then `<workspace>/.venv/bin/moto_server`, then `PATH`.
+fn find_moto_server() -> Option<PathBuf> {
+    if let Some(explicit) = std::env::var_os(MOTO_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(explicit));
+    }
+    let venv = workspace_root().join(".venv/bin/moto_server");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("moto_server"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The workspace root: testkit lives one level below it.
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_is_read_from_the_banner() {
+        assert_eq!(
+            parse_port(" * Running on http://127.0.0.1:35277"),
+            Some(35277)
+        );
+        assert_eq!(parse_port("Press CTRL+C to quit"), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto_server_starts_and_answers() {
+        let moto = MotoServer::start().await.expect("moto_server must start");
+        let config = crate::aws::sdk_config(moto.endpoint_url()).await;
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let listed = sqs
+            .list_queues()
+            .send()
+            .await
+            .expect("moto answers ListQueues");
+        assert!(listed.queue_urls().is_empty());
+    }
+}

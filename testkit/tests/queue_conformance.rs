@@ -1,0 +1,6 @@
+//! The queue conformance suite, once per adapter.
+
+use testkit::queue_conformance;
+
+queue_conformance!(memory, testkit::fixtures::memory_queue());
+queue_conformance!(sqs, testkit::fixtures::sqs_queue());
