@@ -1,6 +1,8 @@
 //! Test support for PicPass: loopback emulators (moto_server), fresh adapter fixtures and
 //! the port conformance suites every adapter runs.
 
+pub mod api;
+pub mod api_flows;
 pub mod aws;
 pub mod conformance;
 pub mod fixtures;
