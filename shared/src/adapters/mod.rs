@@ -2,4 +2,7 @@
 
 pub mod fs_blobs;
 pub mod memory_queue;
+pub mod sqlite_catalog;
 pub mod sqs_queue;
+
+pub use sqlite_catalog::SqliteCatalog;

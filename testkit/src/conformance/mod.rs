@@ -1,3 +1,5 @@
-//! Conformance suites: one list of cases per port, run against every adapter by a macro.
+//! Conformance suites: one list of adapter-neutral cases per port, instantiated for every
+//! adapter by one macro so the lists cannot drift.
 
+pub mod catalog;
 pub mod queue;

@@ -1,0 +1,139 @@
+//! Access codes, by event and lookup key, listed oldest first.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::rows::{
+    cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
+    to_json, to_u64,
+};
+use crate::domain::{AccessCode, EventId, Page, PageRequest};
+use crate::error::{Error, Result};
+
+fn not_found() -> Error {
+    Error::not_found("code_not_found", "no such access code")
+}
+
+pub(super) fn insert(conn: &Connection, code: &AccessCode) -> Result<()> {
+    conn.execute(
+        "INSERT INTO access_codes (event_id, code_key, created_at, expires_at, version, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            code.event_id.to_string(),
+            code.code_key,
+            code.created_at.epoch_secs(),
+            code.expires_at.epoch_secs(),
+            to_i64(code.version)?,
+            to_json(code)?
+        ],
+    )
+    .map(drop)
+    .map_err(|e| {
+        if is_constraint(&e) {
+            Error::conflict("code_exists", "the event already has that code")
+        } else {
+            db_err(e)
+        }
+    })
+}
+
+pub(super) fn get(conn: &Connection, event_id: EventId, code_key: &str) -> Result<AccessCode> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM access_codes
+             WHERE event_id = ?1 AND code_key = ?2 AND expires_at > ?3",
+            params![event_id.to_string(), code_key, now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    from_json(&body.ok_or_else(not_found)?)
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    event_id: EventId,
+    page: &PageRequest,
+) -> Result<Page<AccessCode>> {
+    let scope = format!("codes/{event_id}");
+    let after: Option<(i64, String)> = cursor_key(page, &scope)?;
+    let sql = if after.is_some() {
+        "SELECT body FROM access_codes
+         WHERE event_id = ?1 AND (created_at, code_key) > (?4, ?5) AND expires_at > ?2
+         ORDER BY created_at, code_key LIMIT ?3"
+    } else {
+        "SELECT body FROM access_codes
+         WHERE event_id = ?1 AND ?4 IS NULL AND ?5 IS NULL AND expires_at > ?2
+         ORDER BY created_at, code_key LIMIT ?3"
+    };
+    let (created_after, key_after) = after.unzip();
+    let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
+    let bodies = stmt
+        .query_map(
+            params![
+                event_id.to_string(),
+                now_secs(),
+                fetch_limit(page),
+                created_after,
+                key_after
+            ],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)?;
+    let codes = bodies
+        .iter()
+        .map(|b| from_json(b))
+        .collect::<Result<Vec<AccessCode>>>()?;
+    finish_page(codes, page, &scope, |c| {
+        (c.created_at.epoch_secs(), c.code_key.clone())
+    })
+}
+
+pub(super) fn update(conn: &mut Connection, change: &AccessCode) -> Result<AccessCode> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let event = change.event_id.to_string();
+    let stored: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM access_codes
+             WHERE event_id = ?1 AND code_key = ?2 AND expires_at > ?3",
+            params![event, change.code_key, now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    if to_u64(stored.ok_or_else(not_found)?)? != change.version {
+        return Err(stale());
+    }
+    let mut code = change.clone();
+    code.version += 1;
+    let changed = tx
+        .execute(
+            "UPDATE access_codes SET created_at = ?4, expires_at = ?5, version = ?6, body = ?7
+             WHERE event_id = ?1 AND code_key = ?2 AND version = ?3",
+            params![
+                event,
+                code.code_key,
+                to_i64(change.version)?,
+                code.created_at.epoch_secs(),
+                code.expires_at.epoch_secs(),
+                to_i64(code.version)?,
+                to_json(&code)?
+            ],
+        )
+        .map_err(db_err)?;
+    if changed != 1 {
+        return Err(stale());
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(code)
+}
+
+fn stale() -> Error {
+    Error::conflict(
+        "version_conflict",
+        "the access code was changed by someone else; reload and try again",
+    )
+}

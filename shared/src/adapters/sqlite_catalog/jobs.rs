@@ -1,0 +1,92 @@
+//! Background jobs.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json, to_u64};
+use crate::domain::{EventId, Job, JobId};
+use crate::error::{Error, Result};
+
+fn not_found() -> Error {
+    Error::not_found("job_not_found", "no such job")
+}
+
+pub(super) fn insert(conn: &Connection, job: &Job) -> Result<()> {
+    conn.execute(
+        "INSERT INTO jobs (event_id, job_id, expires_at, version, body)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            job.event_id.to_string(),
+            job.job_id.to_string(),
+            job.expires_at.epoch_secs(),
+            to_i64(job.version)?,
+            to_json(job)?
+        ],
+    )
+    .map(drop)
+    .map_err(|e| {
+        if is_constraint(&e) {
+            Error::conflict("job_exists", "a job with that id already exists")
+        } else {
+            db_err(e)
+        }
+    })
+}
+
+pub(super) fn get(conn: &Connection, event_id: EventId, job_id: JobId) -> Result<Job> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM jobs WHERE event_id = ?1 AND job_id = ?2 AND expires_at > ?3",
+            params![event_id.to_string(), job_id.to_string(), now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    from_json(&body.ok_or_else(not_found)?)
+}
+
+pub(super) fn update(conn: &mut Connection, change: &Job) -> Result<Job> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let event = change.event_id.to_string();
+    let id = change.job_id.to_string();
+    let stored: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM jobs WHERE event_id = ?1 AND job_id = ?2 AND expires_at > ?3",
+            params![event, id, now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    if to_u64(stored.ok_or_else(not_found)?)? != change.version {
+        return Err(stale());
+    }
+    let mut job = change.clone();
+    job.version += 1;
+    let changed = tx
+        .execute(
+            "UPDATE jobs SET expires_at = ?4, version = ?5, body = ?6
+             WHERE event_id = ?1 AND job_id = ?2 AND version = ?3",
+            params![
+                event,
+                id,
+                to_i64(change.version)?,
+                job.expires_at.epoch_secs(),
+                to_i64(job.version)?,
+                to_json(&job)?
+            ],
+        )
+        .map_err(db_err)?;
+    if changed != 1 {
+        return Err(stale());
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(job)
+}
+
+fn stale() -> Error {
+    Error::conflict(
+        "version_conflict",
+        "the job was changed by someone else; reload and try again",
+    )
+}

@@ -1,0 +1,234 @@
+//! Photos: batch registration, digest lookup, and index-ordered pages.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::rows::{
+    cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
+    to_json, to_u64,
+};
+use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId};
+use crate::error::{Error, Result};
+use crate::ports::{PhotoQuery, PhotoSort};
+
+/// Capture time for ordering; unknown times sort after every real one.
+fn taken_key(photo: &Photo) -> i64 {
+    photo.taken_at().map_or(i64::MAX, |t| t.epoch_secs())
+}
+
+fn not_found() -> Error {
+    Error::not_found("photo_not_found", "no such photo")
+}
+
+fn decode(body: &str) -> Result<Photo> {
+    from_json(body)
+}
+
+pub(super) fn insert(conn: &mut Connection, photos: &[Photo]) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO photos (event_id, photo_id, sha256, status, taken_key, expires_at,
+                                     version, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(db_err)?;
+        for photo in photos {
+            stmt.execute(params![
+                photo.event_id.to_string(),
+                photo.photo_id.to_string(),
+                photo.sha256,
+                photo.status.as_str(),
+                taken_key(photo),
+                photo.expires_at.epoch_secs(),
+                to_i64(photo.version)?,
+                to_json(photo)?
+            ])
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    Error::conflict("photo_exists", "a photo with that id already exists")
+                } else {
+                    db_err(e)
+                }
+            })?;
+        }
+    }
+    // Dropping the transaction on any error above rolls the whole batch back.
+    tx.commit().map_err(db_err)
+}
+
+pub(super) fn get(conn: &Connection, event_id: EventId, photo_id: PhotoId) -> Result<Photo> {
+    let body: Option<String> = conn
+        .prepare_cached(
+            "SELECT body FROM photos WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
+        )
+        .map_err(db_err)?
+        .query_row(
+            params![event_id.to_string(), photo_id.to_string(), now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    decode(&body.ok_or_else(not_found)?)
+}
+
+pub(super) fn find_by_sha256(
+    conn: &Connection,
+    event_id: EventId,
+    digests: &[String],
+) -> Result<Vec<Photo>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT body FROM photos WHERE event_id = ?1 AND sha256 = ?2 AND expires_at > ?3
+             ORDER BY photo_id",
+        )
+        .map_err(db_err)?;
+    let event = event_id.to_string();
+    let now = now_secs();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for digest in digests.iter().filter(|d| seen.insert(d.as_str())) {
+        let bodies = stmt
+            .query_map(params![event, digest, now], |row| row.get::<_, String>(0))
+            .map_err(db_err)?;
+        for body in bodies {
+            out.push(decode(&body.map_err(db_err)?)?);
+        }
+    }
+    Ok(out)
+}
+
+/// One SQL text per (sort, filter, first page or not), each answered by reading one index
+/// range in order: `photos` PK for upload order, `photos_by_taken` / `photos_by_status*`
+/// otherwise. `?1` event, `?2` now, `?3` limit, `?4` status, `?5`/`?6` the cursor key.
+fn list_sql(query: &PhotoQuery, continued: bool) -> String {
+    let status = if query.status.is_some() {
+        " AND status = ?4"
+    } else {
+        " AND ?4 IS NULL"
+    };
+    let (after, order) = match query.sort {
+        PhotoSort::Uploaded => (" AND photo_id > ?6", "photo_id"),
+        PhotoSort::Taken => (
+            " AND (taken_key, photo_id) > (?5, ?6)",
+            "taken_key, photo_id",
+        ),
+    };
+    let after = if continued {
+        after
+    } else {
+        " AND ?5 IS NULL AND ?6 IS NULL"
+    };
+    format!(
+        "SELECT body FROM photos WHERE event_id = ?1{status}{after} AND expires_at > ?2
+         ORDER BY {order} LIMIT ?3"
+    )
+}
+
+fn scope(event_id: EventId, query: &PhotoQuery) -> String {
+    let sort = match query.sort {
+        PhotoSort::Uploaded => "uploaded",
+        PhotoSort::Taken => "taken",
+    };
+    let status = query.status.map_or("any", |s| s.as_str());
+    format!("photos/{event_id}/{sort}/{status}")
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    event_id: EventId,
+    query: &PhotoQuery,
+    page: &PageRequest,
+) -> Result<Page<Photo>> {
+    let scope = scope(event_id, query);
+    let after: Option<(i64, String)> = cursor_key(page, &scope)?;
+    let sql = list_sql(query, after.is_some());
+    let (taken_after, id_after) = after.unzip();
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let bodies = stmt
+        .query_map(
+            params![
+                event_id.to_string(),
+                now_secs(),
+                fetch_limit(page),
+                query.status.map(|s| s.as_str()),
+                taken_after,
+                id_after
+            ],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)?;
+    let photos = bodies
+        .iter()
+        .map(|b| decode(b))
+        .collect::<Result<Vec<_>>>()?;
+    finish_page(photos, page, &scope, |p| match query.sort {
+        PhotoSort::Uploaded => (0, p.photo_id.to_string()),
+        PhotoSort::Taken => (taken_key(p), p.photo_id.to_string()),
+    })
+}
+
+pub(super) fn update(conn: &mut Connection, change: &Photo) -> Result<Photo> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let event = change.event_id.to_string();
+    let id = change.photo_id.to_string();
+    let stored: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM photos WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
+            params![event, id, now_secs()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let stored = to_u64(stored.ok_or_else(not_found)?)?;
+    if stored != change.version {
+        return Err(stale());
+    }
+    let mut photo = change.clone();
+    photo.version += 1;
+    let changed = tx
+        .execute(
+            "UPDATE photos SET sha256 = ?4, status = ?5, taken_key = ?6, expires_at = ?7,
+                               version = ?8, body = ?9
+             WHERE event_id = ?1 AND photo_id = ?2 AND version = ?3",
+            params![
+                event,
+                id,
+                to_i64(change.version)?,
+                photo.sha256,
+                photo.status.as_str(),
+                taken_key(&photo),
+                photo.expires_at.epoch_secs(),
+                to_i64(photo.version)?,
+                to_json(&photo)?
+            ],
+        )
+        .map_err(db_err)?;
+    if changed != 1 {
+        return Err(stale());
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(photo)
+}
+
+fn stale() -> Error {
+    Error::conflict(
+        "version_conflict",
+        "the photo was changed by someone else; reload and try again",
+    )
+}
+
+pub(super) fn delete(conn: &Connection, event_id: EventId, photo_id: PhotoId) -> Result<()> {
+    conn.execute(
+        "DELETE FROM photos WHERE event_id = ?1 AND photo_id = ?2",
+        params![event_id.to_string(), photo_id.to_string()],
+    )
+    .map(drop)
+    .map_err(db_err)
+}
