@@ -1,5 +1,5 @@
-//! Test support for PicPass: loopback emulators (moto_server), fresh adapter fixtures and
-//! the port conformance suites every adapter runs.
+//! Test support for PicPass: loopback emulators (s3s-fs, moto_server), fresh adapter
+//! fixtures and the port conformance suites every adapter runs.
 
 pub mod api;
 pub mod api_flows;
@@ -7,3 +7,4 @@ pub mod aws;
 pub mod conformance;
 pub mod fixtures;
 pub mod moto;
+pub mod s3;

@@ -2,6 +2,7 @@
 
 pub mod fs_blobs;
 pub mod memory_queue;
+pub mod s3_blobs;
 pub mod sqlite_catalog;
 pub mod sqs_queue;
 
