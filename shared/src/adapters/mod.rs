@@ -1,5 +1,6 @@
 //! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
+pub mod dynamo_catalog;
 pub mod fs_blobs;
 pub mod memory_queue;
 pub mod s3_blobs;

@@ -1,0 +1,174 @@
+//! Rows ↔ DynamoDB items: the domain struct as serde_dynamo writes it, plus the key, index
+//! and TTL attributes of `schema`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::errors::malformed_item;
+use super::schema::attr;
+use crate::domain::{AccessCode, Event, EventId, Job, Photo, Timestamp, UserId};
+use crate::error::{Error, Result};
+
+/// One DynamoDB item.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute.
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub(super) fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// A string attribute of an item, if present and a string.
+pub(super) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+/// A number attribute of an item, if present and an integer.
+pub(super) fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|text| text.parse().ok())
+}
+
+/// Whether an item's TTL attribute has passed at `now` (TTL deletes lazily, so the table
+/// may still return it). An item without one never expires.
+pub(super) fn ttl_passed(item: &Item, now: Timestamp) -> bool {
+    get_n(item, attr::TTL).is_some_and(|ttl| Timestamp::from_epoch_secs(ttl).has_passed(now))
+}
+
+/// Serialises a domain row.
+pub(super) fn to_item<T: Serialize>(value: &T) -> Result<Item> {
+    serde_dynamo::to_item(value).map_err(|e| Error::internal("row could not be serialised", e))
+}
+
+/// Deserialises a domain row; a malformed item names its table and key.
+pub(super) fn from_item<T: DeserializeOwned>(item: Item, table: &str, key: &str) -> Result<T> {
+    serde_dynamo::from_item(item).map_err(|e| malformed_item(table, key, e))
+}
+
+/// A number that sorts as text: 20 digits of `secs` shifted so negatives sort first.
+pub(super) fn sortable_secs(secs: i64) -> String {
+    let shifted = i128::from(secs) - i128::from(i64::MIN);
+    format!("{shifted:020}")
+}
+
+/// `Users` key of a user row.
+pub(super) fn user_pk(user_id: &UserId) -> String {
+    format!("user#{user_id}")
+}
+
+/// `Users` key of a username claim.
+pub(super) fn username_pk(username: &str) -> String {
+    format!("username#{}", username.to_lowercase())
+}
+
+/// `Users` key of an e-mail claim.
+pub(super) fn email_pk(email: &str) -> String {
+    format!("email#{}", email.to_lowercase())
+}
+
+/// `Events` key of an event row.
+pub(super) fn event_pk(event_id: EventId) -> String {
+    format!("event#{event_id}")
+}
+
+/// `Events` key of a public-path claim. Neither user ids nor slugs contain `#`.
+pub(super) fn path_pk(owner_id: &UserId, slug: &str) -> String {
+    format!("path#{owner_id}#{slug}")
+}
+
+/// A single-attribute key.
+pub(super) fn key1(name: &str, value: impl Into<String>) -> Item {
+    HashMap::from([(name.to_owned(), s(value))])
+}
+
+/// A two-attribute key.
+pub(super) fn key2(
+    hash: &str,
+    hash_value: impl Into<String>,
+    range: &str,
+    range_value: impl Into<String>,
+) -> Item {
+    HashMap::from([
+        (hash.to_owned(), s(hash_value)),
+        (range.to_owned(), s(range_value)),
+    ])
+}
+
+/// The event row with its key, GSI and TTL attributes.
+pub(super) fn event_item(event: &Event) -> Result<Item> {
+    let mut item = to_item(event)?;
+    item.insert(attr::PK.to_owned(), s(event_pk(event.event_id)));
+    item.insert(
+        attr::OWNER_CREATED.to_owned(),
+        s(format!(
+            "{}#{}",
+            sortable_secs(event.created_at.epoch_secs()),
+            event.event_id
+        )),
+    );
+    item.insert(attr::TTL.to_owned(), n(event.expires_at.epoch_secs()));
+    Ok(item)
+}
+
+/// The `by_taken` sort key: known capture times in order, unknown ones last, ties by id.
+pub(super) fn taken_sort(photo: &Photo) -> String {
+    match photo.taken_at() {
+        Some(taken) => format!("t{}#{}", sortable_secs(taken.epoch_secs()), photo.photo_id),
+        None => format!("z#{}", photo.photo_id),
+    }
+}
+
+/// The photo row with its index and TTL attributes (the key is part of the row).
+pub(super) fn photo_item(photo: &Photo) -> Result<Item> {
+    let mut item = to_item(photo)?;
+    item.insert(attr::TAKEN_SORT.to_owned(), s(taken_sort(photo)));
+    item.insert(attr::TTL.to_owned(), n(photo.expires_at.epoch_secs()));
+    Ok(item)
+}
+
+/// The access-code row with its index and TTL attributes.
+pub(super) fn code_item(code: &AccessCode) -> Result<Item> {
+    let mut item = to_item(code)?;
+    item.insert(
+        attr::CREATED_SORT.to_owned(),
+        s(format!(
+            "{}#{}",
+            sortable_secs(code.created_at.epoch_secs()),
+            code.code_key
+        )),
+    );
+    item.insert(attr::TTL.to_owned(), n(code.expires_at.epoch_secs()));
+    Ok(item)
+}
+
+/// The job row with its TTL attribute.
+pub(super) fn job_item(job: &Job) -> Result<Item> {
+    let mut item = to_item(job)?;
+    item.insert(attr::TTL.to_owned(), n(job.expires_at.epoch_secs()));
+    Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sortable_secs_sort_like_numbers() {
+        let values = [i64::MIN, -5, -1, 0, 1, 9, 10, 1_763_891_234, i64::MAX];
+        let texts: Vec<String> = values.iter().map(|v| sortable_secs(*v)).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
+        assert!(texts.iter().all(|t| t.len() == 20));
+    }
+}

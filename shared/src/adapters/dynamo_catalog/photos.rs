@@ -1,0 +1,233 @@
+//! Photos: batched registration, reads, listings in two orders, digest lookups.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::DynamoCatalog;
+use super::batch::put;
+use super::errors::sdk_error;
+use super::items::{Item, from_item, get_s, key2, n, photo_item, s, ttl_passed};
+use super::paging::{ListSpec, Source};
+use super::schema::{BY_SHA256, BY_TAKEN, attr};
+use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{PhotoQuery, PhotoSort};
+
+fn photo_not_found() -> Error {
+    Error::not_found("photo_not_found", "no such photo")
+}
+
+fn photo_exists() -> Error {
+    Error::conflict("photo_exists", "a photo with that id already exists")
+}
+
+fn photo_key(event_id: EventId, photo_id: PhotoId) -> Item {
+    key2(
+        attr::EVENT_ID,
+        event_id.to_string(),
+        attr::PHOTO_ID,
+        photo_id.to_string(),
+    )
+}
+
+impl DynamoCatalog {
+    fn photo_from(&self, item: Item) -> Result<Photo> {
+        let key = format!(
+            "{}/{}",
+            get_s(&item, attr::EVENT_ID).unwrap_or("?"),
+            get_s(&item, attr::PHOTO_ID).unwrap_or("?")
+        );
+        from_item(item, &self.tables.photos, &key)
+    }
+
+    pub(super) async fn insert_photo_rows(&self, photos: &[Photo]) -> Result<()> {
+        if photos.is_empty() {
+            return Ok(());
+        }
+        let table = &self.tables.photos;
+        let mut seen = HashSet::with_capacity(photos.len());
+        if !photos.iter().all(|p| seen.insert((p.event_id, p.photo_id))) {
+            return Err(photo_exists());
+        }
+        // BatchWriteItem cannot carry conditions, so existence is checked first. A writer
+        // registering one of these ids between this read and the write below would be
+        // overwritten; ids are fresh server-made ULIDs, so only a caller bug could race.
+        let keys = photos
+            .iter()
+            .map(|p| photo_key(p.event_id, p.photo_id))
+            .collect();
+        let now = Timestamp::now();
+        let existing = self.batch_get(table, keys).await?;
+        if existing.iter().any(|item| !ttl_passed(item, now)) {
+            return Err(photo_exists());
+        }
+        let requests = photos
+            .iter()
+            .map(|p| photo_item(p).and_then(put))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write(table, requests).await
+    }
+
+    pub(super) async fn get_photo_row(
+        &self,
+        event_id: EventId,
+        photo_id: PhotoId,
+    ) -> Result<Photo> {
+        match self
+            .get_item(&self.tables.photos, photo_key(event_id, photo_id))
+            .await?
+        {
+            Some(item) if !ttl_passed(&item, Timestamp::now()) => self.photo_from(item),
+            _ => Err(photo_not_found()),
+        }
+    }
+
+    pub(super) async fn find_photos_by_digest(
+        &self,
+        event_id: EventId,
+        sha256: &[String],
+    ) -> Result<Vec<Photo>> {
+        // An empty digest is not a valid index key (DynamoDB would refuse the query) and
+        // names no photo.
+        let digests: Vec<String> = sha256
+            .iter()
+            .filter(|digest| !digest.is_empty())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect();
+        let now = Timestamp::now();
+        let found: Vec<Vec<Item>> = stream::iter(digests)
+            .map(|digest| self.photos_with_digest(event_id, digest, now))
+            .buffer_unordered(8)
+            .try_collect()
+            .await?;
+        let mut photos = found
+            .into_iter()
+            .flatten()
+            .map(|item| self.photo_from(item))
+            .collect::<Result<Vec<_>>>()?;
+        photos.sort_by_key(|p| p.photo_id);
+        Ok(photos)
+    }
+
+    async fn photos_with_digest(
+        &self,
+        event_id: EventId,
+        digest: String,
+        now: Timestamp,
+    ) -> Result<Vec<Item>> {
+        let table = &self.tables.photos;
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(table)
+                .index_name(BY_SHA256.name)
+                .key_condition_expression("#e = :e AND #h = :h")
+                .filter_expression("#ttl > :now")
+                .expression_attribute_names("#e", attr::EVENT_ID)
+                .expression_attribute_names("#h", attr::SHA256)
+                .expression_attribute_names("#ttl", attr::TTL)
+                .expression_attribute_values(":e", s(event_id.to_string()))
+                .expression_attribute_values(":h", s(digest.as_str()))
+                .expression_attribute_values(":now", n(now.epoch_secs()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", table, e))?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    pub(super) async fn list_photo_rows(
+        &self,
+        event_id: EventId,
+        query: &PhotoQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Photo>> {
+        let mut filter = "#ttl > :now".to_owned();
+        let mut names = HashMap::from([
+            ("#e".to_owned(), attr::EVENT_ID.to_owned()),
+            ("#ttl".to_owned(), attr::TTL.to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":e".to_owned(), s(event_id.to_string())),
+            (":now".to_owned(), n(Timestamp::now().epoch_secs())),
+        ]);
+        if let Some(status) = query.status {
+            filter.push_str(" AND #status = :status");
+            names.insert("#status".to_owned(), "status".to_owned());
+            values.insert(":status".to_owned(), s(status.as_str()));
+        }
+        let (index, key_attrs, order): (_, &'static [&'static str], _) = match query.sort {
+            PhotoSort::Uploaded => (None, &[attr::EVENT_ID, attr::PHOTO_ID], "uploaded"),
+            PhotoSort::Taken => (
+                Some(BY_TAKEN.name),
+                &[attr::EVENT_ID, attr::PHOTO_ID, attr::TAKEN_SORT],
+                "taken",
+            ),
+        };
+        let spec = ListSpec {
+            table: &self.tables.photos,
+            source: Source::Query {
+                index,
+                key_condition: "#e = :e",
+                forward: true,
+            },
+            filter: Some(filter),
+            names,
+            values,
+            key_attrs,
+            fixed: Some((attr::EVENT_ID, event_id.to_string())),
+            scope: format!(
+                "photos/{event_id}/{order}/{}",
+                query.status.map_or("any", |status| status.as_str())
+            ),
+        };
+        let (items, next) = self.list_page(spec, page).await?;
+        let items = items
+            .into_iter()
+            .map(|item| self.photo_from(item))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, next })
+    }
+
+    pub(super) async fn update_photo_row(&self, photo: &Photo) -> Result<Photo> {
+        let mut next = photo.clone();
+        next.version = photo.version.saturating_add(1);
+        self.put_versioned(
+            &self.tables.photos,
+            photo_item(&next)?,
+            photo_key(photo.event_id, photo.photo_id),
+            photo.version,
+            photo_not_found,
+        )
+        .await?;
+        Ok(next)
+    }
+
+    pub(super) async fn delete_photo_row(
+        &self,
+        event_id: EventId,
+        photo_id: PhotoId,
+    ) -> Result<()> {
+        let table = &self.tables.photos;
+        self.client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(photo_key(event_id, photo_id)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", table, e))?;
+        Ok(())
+    }
+}
