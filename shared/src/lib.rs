@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod codes_vault;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;

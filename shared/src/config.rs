@@ -1,0 +1,395 @@
+//! Configuration: one struct, read from the environment once at start-up.
+//!
+//! Every variable is listed in the README's configuration table. A bad or missing value
+//! fails start-up with a message naming the variable, instead of failing a request later.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+/// S3's smallest multipart part (except the last one).
+const S3_MIN_PART_BYTES: u64 = 5 * MIB;
+/// S3's largest single PUT and largest part.
+const S3_MAX_PUT_BYTES: u64 = 5 * GIB;
+/// The longest lifetime we allow for a presigned upload URL.
+const MAX_UPLOAD_URL_TTL_SECS: u64 = 900;
+
+/// Where data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageMode {
+    /// SQLite, files and in-process queues under the data directory (the local stack).
+    Local,
+    /// DynamoDB, S3 and SQS (the deployed stack).
+    Aws,
+}
+
+/// Size and count limits; the defaults are the ones documented in the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON request body (`PICPASS_MAX_JSON_BODY_BYTES`, default 1 MiB); above → 413.
+    pub max_json_body_bytes: u64,
+    /// Largest file uploaded with one PUT (`PICPASS_MAX_SINGLE_PUT_BYTES`, default 32 MiB);
+    /// larger files use multipart.
+    pub max_single_put_bytes: u64,
+    /// Size of each multipart part (`PICPASS_MULTIPART_PART_BYTES`, default 8 MiB, at least
+    /// S3's 5 MiB).
+    pub multipart_part_bytes: u64,
+    /// Largest file overall (`PICPASS_MAX_FILE_BYTES`, default 1 GiB).
+    pub max_file_bytes: u64,
+    /// Photos one event may hold (`PICPASS_MAX_PHOTOS_PER_EVENT`, default 20,000).
+    pub max_photos_per_event: u32,
+    /// Files one uploads call may register (`PICPASS_MAX_FILES_PER_UPLOAD`, default 500).
+    pub max_files_per_upload: u32,
+    /// Largest image area in pixels (`PICPASS_MAX_MEGAPIXELS`, default 100 → 100,000,000),
+    /// checked from the header before decoding.
+    pub max_pixels: u64,
+    /// Largest width or height in pixels (`PICPASS_MAX_SIDE_PX`, default 20,000).
+    pub max_side_px: u32,
+    /// Lifetime of presigned upload URLs (`PICPASS_UPLOAD_URL_TTL_SECS`, default and
+    /// maximum 900 s).
+    pub upload_url_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_json_body_bytes: MIB,
+            max_single_put_bytes: 32 * MIB,
+            multipart_part_bytes: 8 * MIB,
+            max_file_bytes: GIB,
+            max_photos_per_event: 20_000,
+            max_files_per_upload: 500,
+            max_pixels: 100_000_000,
+            max_side_px: 20_000,
+            upload_url_ttl: Duration::from_secs(MAX_UPLOAD_URL_TTL_SECS),
+        }
+    }
+}
+
+/// Everything a PicPass binary needs to know about its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `PICPASS_STORAGE`: `local` (default) or `aws`.
+    pub storage: StorageMode,
+    /// `PICPASS_DATA_DIR`: root of the local stack's data (default `./.picpass`).
+    pub data_dir: PathBuf,
+    /// `PICPASS_BUCKET`: the S3 bucket for originals and derivatives (required for `aws`).
+    pub bucket: Option<String>,
+    /// `PICPASS_TABLE_PREFIX`: prefix of the DynamoDB table names (default `picpass`).
+    pub table_prefix: String,
+    /// `PICPASS_PROCESS_QUEUE_URL`: SQS queue of uploaded originals (required for `aws`).
+    pub process_queue_url: Option<String>,
+    /// `PICPASS_JOBS_QUEUE_URL`: SQS queue of archive and derivative jobs (required for `aws`).
+    pub jobs_queue_url: Option<String>,
+    /// `PICPASS_PUBLIC_BASE_URL`: the URL clients reach the API and web app at, used in
+    /// links we hand out (default `http://127.0.0.1:8080`; required for `aws`).
+    pub public_base_url: String,
+    /// Size and count limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| match std::env::var(name) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(config_error(name, "is not valid UTF-8")),
+        })
+    }
+
+    /// Reads variables through `lookup` (the environment, or a map in tests). Empty values
+    /// count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Result<Option<String>>) -> Result<Self> {
+        let get = |name: &str| -> Result<Option<String>> {
+            Ok(lookup(name)?
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()))
+        };
+
+        let storage = match get("PICPASS_STORAGE")?.as_deref() {
+            None | Some("local") => StorageMode::Local,
+            Some("aws") => StorageMode::Aws,
+            Some(other) => {
+                return Err(config_error(
+                    "PICPASS_STORAGE",
+                    &format!("must be `local` or `aws`, got {other:?}"),
+                ));
+            }
+        };
+        let required_for_aws = |name: &str| -> Result<Option<String>> {
+            let value = get(name)?;
+            if storage == StorageMode::Aws && value.is_none() {
+                return Err(config_error(name, "is required when PICPASS_STORAGE=aws"));
+            }
+            Ok(value)
+        };
+
+        let bucket = required_for_aws("PICPASS_BUCKET")?;
+        if let Some(bucket) = &bucket
+            && !(3..=63).contains(&bucket.len())
+        {
+            return Err(config_error(
+                "PICPASS_BUCKET",
+                "must be a bucket name of 3 to 63 characters",
+            ));
+        }
+        let process_queue_url = required_for_aws("PICPASS_PROCESS_QUEUE_URL")?;
+        let jobs_queue_url = required_for_aws("PICPASS_JOBS_QUEUE_URL")?;
+        for (name, value) in [
+            ("PICPASS_PROCESS_QUEUE_URL", &process_queue_url),
+            ("PICPASS_JOBS_QUEUE_URL", &jobs_queue_url),
+        ] {
+            if let Some(value) = value {
+                check_http_url(name, value)?;
+            }
+        }
+        let public_base_url = match required_for_aws("PICPASS_PUBLIC_BASE_URL")? {
+            Some(url) => check_http_url("PICPASS_PUBLIC_BASE_URL", &url)?
+                .trim_end_matches('/')
+                .to_owned(),
+            None => "http://127.0.0.1:8080".to_owned(),
+        };
+
+        let defaults = Limits::default();
+        let number = |name: &str, default: u64, min: u64, max: u64| -> Result<u64> {
+            let Some(text) = get(name)? else {
+                return Ok(default);
+            };
+            let value: u64 = text.replace('_', "").parse().map_err(|_| {
+                config_error(name, &format!("must be a whole number, got {text:?}"))
+            })?;
+            if !(min..=max).contains(&value) {
+                return Err(config_error(
+                    name,
+                    &format!("must be between {min} and {max}, got {value}"),
+                ));
+            }
+            Ok(value)
+        };
+        let count = |name: &str, default: u32, max: u32| -> Result<u32> {
+            let value = number(name, u64::from(default), 1, u64::from(max))?;
+            u32::try_from(value).map_err(|_| config_error(name, "is too large"))
+        };
+
+        let max_single_put_bytes = number(
+            "PICPASS_MAX_SINGLE_PUT_BYTES",
+            defaults.max_single_put_bytes,
+            1,
+            S3_MAX_PUT_BYTES,
+        )?;
+        let multipart_part_bytes = number(
+            "PICPASS_MULTIPART_PART_BYTES",
+            defaults.multipart_part_bytes,
+            S3_MIN_PART_BYTES,
+            S3_MAX_PUT_BYTES,
+        )?;
+        // S3 allows 10,000 parts per upload.
+        let max_file_bytes = number(
+            "PICPASS_MAX_FILE_BYTES",
+            defaults.max_file_bytes,
+            1,
+            multipart_part_bytes.saturating_mul(10_000),
+        )?;
+        let limits = Limits {
+            max_json_body_bytes: number(
+                "PICPASS_MAX_JSON_BODY_BYTES",
+                defaults.max_json_body_bytes,
+                1024,
+                64 * MIB,
+            )?,
+            max_single_put_bytes,
+            multipart_part_bytes,
+            max_file_bytes,
+            max_photos_per_event: count(
+                "PICPASS_MAX_PHOTOS_PER_EVENT",
+                defaults.max_photos_per_event,
+                1_000_000,
+            )?,
+            max_files_per_upload: count(
+                "PICPASS_MAX_FILES_PER_UPLOAD",
+                defaults.max_files_per_upload,
+                10_000,
+            )?,
+            max_pixels: number(
+                "PICPASS_MAX_MEGAPIXELS",
+                defaults.max_pixels / 1_000_000,
+                1,
+                1_000,
+            )? * 1_000_000,
+            max_side_px: count("PICPASS_MAX_SIDE_PX", defaults.max_side_px, 1_000_000)?,
+            upload_url_ttl: Duration::from_secs(number(
+                "PICPASS_UPLOAD_URL_TTL_SECS",
+                MAX_UPLOAD_URL_TTL_SECS,
+                1,
+                MAX_UPLOAD_URL_TTL_SECS,
+            )?),
+        };
+
+        Ok(Self {
+            storage,
+            data_dir: get("PICPASS_DATA_DIR")?
+                .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
+            bucket,
+            table_prefix: get("PICPASS_TABLE_PREFIX")?.unwrap_or_else(|| "picpass".to_owned()),
+            process_queue_url,
+            jobs_queue_url,
+            public_base_url,
+            limits,
+        })
+    }
+}
+
+fn config_error(name: &str, problem: &str) -> Error {
+    Error::internal_msg(format!("configuration: {name} {problem}"))
+}
+
+fn check_http_url<'a>(name: &str, value: &'a str) -> Result<&'a str> {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(value),
+        _ => Err(config_error(
+            name,
+            &format!("must be an http(s) URL, got {value:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| Ok(vars.get(name).cloned()))
+    }
+
+    fn message(result: Result<Config>) -> String {
+        result
+            .expect_err("configuration must be refused")
+            .to_string()
+    }
+
+    const AWS: &[(&str, &str)] = &[
+        ("PICPASS_STORAGE", "aws"),
+        ("PICPASS_BUCKET", "picpass-photos"),
+        (
+            "PICPASS_PROCESS_QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/1/process",
+        ),
+        (
+            "PICPASS_JOBS_QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/1/jobs",
+        ),
+        ("PICPASS_PUBLIC_BASE_URL", "https://photos.example.com/"),
+    ];
+
+    #[test]
+    fn empty_environment_gives_the_local_defaults() {
+        let config = parse(&[]).expect("defaults");
+        assert_eq!(config.storage, StorageMode::Local);
+        assert_eq!(config.data_dir, PathBuf::from("./.picpass"));
+        assert_eq!(config.table_prefix, "picpass");
+        assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(config.bucket, None);
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.limits.max_json_body_bytes, 1024 * 1024);
+        assert_eq!(config.limits.max_single_put_bytes, 32 * 1024 * 1024);
+        assert_eq!(config.limits.multipart_part_bytes, 8 * 1024 * 1024);
+        assert_eq!(config.limits.max_file_bytes, 1024 * 1024 * 1024);
+        assert_eq!(config.limits.max_photos_per_event, 20_000);
+        assert_eq!(config.limits.max_pixels, 100_000_000);
+        assert_eq!(config.limits.max_side_px, 20_000);
+        assert_eq!(config.limits.upload_url_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn aws_mode_reads_every_resource() {
+        let config = parse(AWS).expect("aws config");
+        assert_eq!(config.storage, StorageMode::Aws);
+        assert_eq!(config.bucket.as_deref(), Some("picpass-photos"));
+        assert_eq!(
+            config.jobs_queue_url.as_deref(),
+            Some("https://sqs.us-east-1.amazonaws.com/1/jobs")
+        );
+        assert_eq!(config.public_base_url, "https://photos.example.com");
+    }
+
+    #[test]
+    fn aws_mode_names_each_missing_variable() {
+        for missing in [
+            "PICPASS_BUCKET",
+            "PICPASS_PROCESS_QUEUE_URL",
+            "PICPASS_JOBS_QUEUE_URL",
+            "PICPASS_PUBLIC_BASE_URL",
+        ] {
+            let vars: Vec<_> = AWS.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let text = message(parse(&vars));
+            assert!(text.contains(missing), "{text}");
+            assert!(text.contains("required"), "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_storage_mode_is_refused() {
+        let text = message(parse(&[("PICPASS_STORAGE", "s3")]));
+        assert!(
+            text.contains("PICPASS_STORAGE") && text.contains("s3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn limits_can_be_overridden() {
+        let config = parse(&[
+            ("PICPASS_MAX_JSON_BODY_BYTES", "2_097_152"),
+            ("PICPASS_UPLOAD_URL_TTL_SECS", "300"),
+            ("PICPASS_MAX_MEGAPIXELS", "50"),
+            ("PICPASS_MAX_PHOTOS_PER_EVENT", " 100 "),
+        ])
+        .expect("overrides");
+        assert_eq!(config.limits.max_json_body_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.limits.upload_url_ttl, Duration::from_secs(300));
+        assert_eq!(config.limits.max_pixels, 50_000_000);
+        assert_eq!(config.limits.max_photos_per_event, 100);
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_naming_the_variable() {
+        for (name, value) in [
+            ("PICPASS_MAX_SIDE_PX", "wide"),
+            ("PICPASS_MAX_SIDE_PX", "-1"),
+            ("PICPASS_MAX_SIDE_PX", "0"),
+            ("PICPASS_UPLOAD_URL_TTL_SECS", "901"),
+            ("PICPASS_MULTIPART_PART_BYTES", "1048576"),
+            ("PICPASS_MAX_PHOTOS_PER_EVENT", "99999999999999999999999"),
+        ] {
+            let text = message(parse(&[(name, value)]));
+            assert!(text.contains(name), "{name}={value}: {text}");
+        }
+    }
+
+    #[test]
+    fn bad_urls_and_bucket_names_are_refused() {
+        let text = message(parse(&[("PICPASS_PUBLIC_BASE_URL", "photos.example.com")]));
+        assert!(text.contains("PICPASS_PUBLIC_BASE_URL"), "{text}");
+        let text = message(parse(&[("PICPASS_JOBS_QUEUE_URL", "ftp://x/y")]));
+        assert!(text.contains("PICPASS_JOBS_QUEUE_URL"), "{text}");
+        let text = message(parse(&[("PICPASS_BUCKET", "ab")]));
+        assert!(text.contains("PICPASS_BUCKET"), "{text}");
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let config =
+            parse(&[("PICPASS_DATA_DIR", ""), ("PICPASS_STORAGE", " ")]).expect("empty values");
+        assert_eq!(config.data_dir, PathBuf::from("./.picpass"));
+        assert_eq!(config.storage, StorageMode::Local);
+    }
+}
