@@ -231,7 +231,10 @@ impl ApiRequest {
     }
 
     fn path(&self) -> String {
-        self.event["rawPath"].as_str().unwrap_or_default().to_owned()
+        self.event["rawPath"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     fn set_path(&mut self, path: &str) {

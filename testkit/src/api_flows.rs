@@ -84,7 +84,12 @@ pub async fn put_with_ticket_headers(
 }
 
 /// Uploads `bytes` as a new photo of `event_id`; returns its photo id.
-pub async fn upload_photo(h: &ApiHarness, who: &Photographer, event_id: &str, bytes: &[u8]) -> String {
+pub async fn upload_photo(
+    h: &ApiHarness,
+    who: &Photographer,
+    event_id: &str,
+    bytes: &[u8],
+) -> String {
     let (status, body) = request_uploads(
         h,
         who,
@@ -95,7 +100,11 @@ pub async fn upload_photo(h: &ApiHarness, who: &Photographer, event_id: &str, by
     assert_eq!(status, 200, "uploads: {body}");
     let ticket = &body["tickets"][0];
     assert_eq!(ticket["kind"], "single", "{ticket}");
-    assert_eq!(put_with_ticket(ticket, bytes.to_vec()).await, 200, "PUT through the ticket");
+    assert_eq!(
+        put_with_ticket(ticket, bytes.to_vec()).await,
+        200,
+        "PUT through the ticket"
+    );
     ticket["photo_id"].as_str().expect("photo_id").to_owned()
 }
 

@@ -64,6 +64,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
     super::respond(&req, dispatch(deps, &req).await)
 }
 
+/// [`handle`] in the shape `lambda_http::run` takes: it never fails the invocation.
+pub async fn handle_lambda(
+    deps: &Deps,
+    req: Request,
+) -> std::result::Result<Response<Body>, std::convert::Infallible> {
+    Ok(handle(deps, req).await)
+}
+
 async fn dispatch(deps: &Deps, req: &Request) -> Result<Response<Body>> {
     let caller = Caller::from_request(req)?;
     let (route, params) = router().resolve_request(req)?;
