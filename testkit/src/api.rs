@@ -11,9 +11,13 @@ use serde_json::Value;
 use shared::adapters::SqliteCatalog;
 use shared::adapters::fs_blobs::{self, FsBlobs};
 use shared::adapters::memory_queue::MemoryQueue;
+use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::codes_vault::CodeVault;
 use shared::http::{events_api, presign_api};
+use shared::ports::Blobs;
 use shared::services::{ApiLimits, Deps};
+
+use crate::s3::S3Server;
 
 /// The ids the sample events use in their paths (replaced by real ones in tests).
 pub const SAMPLE_EVENT_ID: &str = "01JDQ0EVENT000000000000000";
@@ -74,15 +78,26 @@ pub struct ApiHarness {
     pub process_queue: Arc<MemoryQueue>,
     /// The derivative jobs' queue.
     pub derive_queue: Arc<MemoryQueue>,
-    /// The blob store (to look at objects directly).
-    pub blobs: Arc<FsBlobs>,
-    server: tokio::task::JoinHandle<()>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    // Kept alive for the harness's life; dropped (stopped) with it.
+    _s3: Option<S3Server>,
     _dir: tempfile::TempDir,
+}
+
+/// Which blob adapter the harness runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// `FsBlobs` with its presigned-URL server on loopback.
+    Fs,
+    /// `S3Blobs` against an in-process s3s-fs server on loopback.
+    S3,
 }
 
 impl Drop for ApiHarness {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
 }
 
@@ -92,29 +107,52 @@ impl ApiHarness {
         Self::with_limits(ApiLimits::default()).await
     }
 
-    /// With the given limits.
+    /// With the given limits, on FsBlobs.
     pub async fn with_limits(limits: ApiLimits) -> Self {
+        Self::start_with(Storage::Fs, limits).await
+    }
+
+    /// With the given blob adapter and limits.
+    pub async fn start_with(storage: Storage, limits: ApiLimits) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let catalog = SqliteCatalog::open(dir.path().join("catalog.sqlite3"))
             .expect("open the SQLite catalog");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the blob server");
-        let addr = listener.local_addr().expect("blob server address");
-        let blobs = Arc::new(
-            FsBlobs::open(
-                dir.path().join("blobs"),
-                &format!("http://{addr}/blobs"),
-                &[42u8; 32],
-            )
-            .expect("open FsBlobs"),
-        );
-        let server = tokio::spawn(fs_blobs::http::serve(listener, Arc::clone(&blobs)));
+        let (blobs, server, s3): (Arc<dyn Blobs>, _, _) = match storage {
+            Storage::Fs => {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind the blob server");
+                let addr = listener.local_addr().expect("blob server address");
+                let blobs = Arc::new(
+                    FsBlobs::open(
+                        dir.path().join("blobs"),
+                        &format!("http://{addr}/blobs"),
+                        &[42u8; 32],
+                    )
+                    .expect("open FsBlobs"),
+                );
+                let server = tokio::spawn(fs_blobs::http::serve(listener, Arc::clone(&blobs)));
+                (blobs, Some(server), None)
+            }
+            Storage::S3 => {
+                let s3 = S3Server::start().await;
+                let blobs = S3Blobs::new(
+                    &s3.sdk_config().await,
+                    S3BlobsConfig {
+                        bucket: s3.bucket().to_owned(),
+                        force_path_style: true,
+                    },
+                )
+                .await
+                .expect("S3Blobs on s3s-fs");
+                (Arc::new(blobs), None, Some(s3))
+            }
+        };
         let process_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
         let derive_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
         let deps = Deps {
             catalog: Arc::new(catalog),
-            blobs: blobs.clone(),
+            blobs,
             process_queue: process_queue.clone(),
             derive_queue: derive_queue.clone(),
             vault: CodeVault::from_secret(&[9u8; 32]).expect("vault secret"),
@@ -125,8 +163,8 @@ impl ApiHarness {
             deps,
             process_queue,
             derive_queue,
-            blobs,
             server,
+            _s3: s3,
             _dir: dir,
         }
     }
@@ -251,6 +289,15 @@ impl ApiRequest {
             "token_use": "id",
         });
         self
+    }
+
+    /// Sends it as `who` unless [`ApiRequest::anonymous`] removed the claims.
+    pub fn as_user_if_claims(self, who: &Photographer) -> Self {
+        if self.event["requestContext"].get("authorizer").is_some() {
+            self.as_user(who)
+        } else {
+            self
+        }
     }
 
     /// Sends it without any authorizer context.

@@ -103,7 +103,7 @@ impl Deps {
 /// A secret given as 64 or more hex digits is decoded; anything else is used as bytes.
 pub fn decode_secret(text: &str) -> Vec<u8> {
     let t = text.trim();
-    if t.len() >= 64 && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(t).unwrap_or_else(|_| t.as_bytes().to_vec())
     } else {
         t.as_bytes().to_vec()
