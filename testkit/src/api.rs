@@ -6,17 +6,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 use shared::adapters::SqliteCatalog;
 use shared::adapters::fs_blobs::{self, FsBlobs};
 use shared::adapters::memory_queue::MemoryQueue;
 use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::codes_vault::CodeVault;
-use shared::http::{events_api, presign_api};
+use shared::http::{Router, events_api, presign_api};
 use shared::ports::Blobs;
 use shared::services::{ApiLimits, Deps};
 
+use crate::openapi::Contract;
 use crate::s3::S3Server;
 
 /// The ids the sample events use in their paths (replaced by real ones in tests).
@@ -172,11 +174,27 @@ impl ApiHarness {
     /// Sends `req` to `function`'s handler; returns the status and the JSON body
     /// (`Value::Null` for an empty body).
     pub async fn call(&self, function: Function, req: Request) -> (u16, Value) {
-        let response = match function {
-            Function::Presign => presign_api::handle(&self.deps, req).await,
-            Function::Events => events_api::handle(&self.deps, req).await,
+        let method = req.method().clone();
+        let path = req.raw_http_path().to_owned();
+        let (response, pattern) = match function {
+            Function::Presign => (
+                presign_api::handle(&self.deps, req).await,
+                pattern_of(presign_api::router(), &method, &path),
+            ),
+            Function::Events => (
+                events_api::handle(&self.deps, req).await,
+                pattern_of(events_api::router(), &method, &path),
+            ),
         };
-        split(response)
+        let (status, body) = split(response);
+        // Every response a handler test sees must be what openapi.yaml documents.
+        if let Some(pattern) = pattern
+            && let Err(problem) =
+                Contract::get().check_response(method.as_str(), pattern, status, &body)
+        {
+            panic!("{problem}");
+        }
+        (status, body)
     }
 
     /// Builds the request of a sample event as `who`, with its ids replaced, and sends it.
@@ -184,6 +202,20 @@ impl ApiHarness {
         let function = req.function;
         self.call(function, req.build()).await
     }
+}
+
+/// The pattern of the route `method path` resolves to, if any.
+pub fn pattern_of<R: Copy + PartialEq>(
+    router: &Router<R>,
+    method: &Method,
+    path: &str,
+) -> Option<&'static str> {
+    let (id, _) = router.resolve(method, path).ok()?;
+    router
+        .routes()
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.pattern)
 }
 
 /// The status and JSON body of a response. Panics (failing the test) if a body is not JSON.

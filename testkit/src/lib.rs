@@ -7,4 +7,5 @@ pub mod aws;
 pub mod conformance;
 pub mod fixtures;
 pub mod moto;
+pub mod openapi;
 pub mod s3;
