@@ -2,10 +2,13 @@
 //! and the HTTP glue every function uses. Functions only wire these together.
 
 pub mod adapters;
+pub mod codes_vault;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod pipeline;
 pub mod ports;
+pub mod services;
 
 pub use error::{Error, Result};

@@ -1,0 +1,550 @@
+//! The `presign` function's routes, driven by its sample API Gateway events: tickets are
+//! checked by actually uploading through them, to FsBlobs' verifier and to s3s-fs.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::domain::{EventId, PageRequest, PhotoId, PhotoStatus};
+use shared::services::ApiLimits;
+use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, Storage};
+use testkit::api_flows::{
+    create_event, file_entry, put_with_ticket, put_with_ticket_headers, request_uploads,
+};
+
+const MIB: u64 = 1024 * 1024;
+
+fn pre(name: &str) -> ApiRequest {
+    ApiRequest::sample(Function::Presign, name)
+}
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+}
+
+async fn photo_count(h: &ApiHarness, event_id: &str) -> u64 {
+    h.deps
+        .catalog
+        .get_event(EventId::parse(event_id).expect("id"))
+        .await
+        .expect("event")
+        .photo_count
+}
+
+/// GIVEN a single-PUT ticket WHEN the exact file is sent THEN storage takes it; a byte
+/// more, another type or another body (checksum) is refused.
+async fn ticket_is_usable_and_binding(storage: Storage) {
+    let h = ApiHarness::start_with(storage, ApiLimits::default()).await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Tickets").await;
+    let bytes = b"\xff\xd8\xff\xe0 a tiny jpeg-ish body".to_vec();
+    let (status, body) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![file_entry("IMG_1.JPG", "image/jpeg", &bytes)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ticket = &body["tickets"][0];
+    assert_eq!(ticket["kind"], "single");
+    assert_eq!(ticket["method"], "PUT");
+    assert!(
+        ticket["url"]
+            .as_str()
+            .expect("url")
+            .starts_with("http://127.0.0.1:")
+    );
+    assert!(ticket["headers"]["x-amz-checksum-sha256"].is_string() || storage == Storage::Fs);
+
+    let mut longer = bytes.clone();
+    longer.push(b'!');
+    assert_ne!(put_with_ticket(ticket, longer).await, 200, "a byte more");
+    assert_ne!(
+        put_with_ticket_headers(ticket, bytes.clone(), &[("content-type", "image/png")]).await,
+        200,
+        "another type"
+    );
+    let mut other = bytes.clone();
+    other[5] ^= 1;
+    assert_ne!(
+        put_with_ticket(ticket, other).await,
+        200,
+        "another checksum"
+    );
+    assert_eq!(
+        put_with_ticket(ticket, bytes.clone()).await,
+        200,
+        "the exact file"
+    );
+
+    let photo_id = ticket["photo_id"].as_str().expect("photo_id");
+    let key = format!("originals/{}/{event_id}/{photo_id}", anna.sub);
+    assert_eq!(
+        h.deps.blobs.get(&key).await.expect("stored"),
+        bytes,
+        "storage holds exactly the file"
+    );
+    let photo = h
+        .deps
+        .catalog
+        .get_photo(
+            EventId::parse(&event_id).expect("id"),
+            PhotoId::parse(photo_id).expect("id"),
+        )
+        .await
+        .expect("registered");
+    assert_eq!(photo.status, PhotoStatus::Pending);
+    assert_eq!(photo.filename, "IMG_1.JPG");
+}
+
+#[tokio::test]
+async fn ticket_is_usable_and_binding_on_fs_blobs() {
+    ticket_is_usable_and_binding(Storage::Fs).await;
+}
+
+#[tokio::test]
+async fn ticket_is_usable_and_binding_on_s3_blobs() {
+    ticket_is_usable_and_binding(Storage::S3).await;
+}
+
+#[tokio::test]
+async fn tickets_expire_after_the_configured_lifetime() {
+    let limits = ApiLimits {
+        upload_url_secs: 1,
+        ..ApiLimits::default()
+    };
+    let h = ApiHarness::with_limits(limits).await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Expiry").await;
+    let bytes = b"expiring".to_vec();
+    let (_, body) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![file_entry("a.jpg", "image/jpeg", &bytes)],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(put_with_ticket(&body["tickets"][0], bytes).await, 403);
+}
+
+#[tokio::test]
+async fn the_sample_request_gets_a_single_and_a_multipart_ticket_in_order() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Sample").await;
+    let (status, body) = h
+        .send(
+            pre("create_uploads")
+                .as_user(&anna)
+                .ids(Some(&event_id), None),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let tickets = body["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(tickets[0]["kind"], "single");
+    assert_eq!(tickets[1]["kind"], "multipart");
+    assert_eq!(tickets[1]["part_bytes"], 8 * MIB);
+    assert_eq!(tickets[1]["part_count"], 6);
+    assert!(tickets[1]["upload_id"].is_string());
+    assert_eq!(photo_count(&h, &event_id).await, 2);
+}
+
+#[tokio::test]
+async fn duplicates_within_the_call_and_against_the_event_name_the_existing_photo() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Dupes").await;
+    let (a, b) = (b"first".to_vec(), b"second".to_vec());
+    let (status, first) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("a.jpg", "image/jpeg", &a),
+            file_entry("a-copy.jpg", "image/jpeg", &a),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let t = first["tickets"].as_array().expect("tickets");
+    assert_eq!(t[0]["kind"], "single");
+    assert_eq!(
+        t[1],
+        json!({"kind": "duplicate", "photo_id": t[0]["photo_id"]})
+    );
+
+    let (status, second) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("b.jpg", "image/jpeg", &b),
+            file_entry("again.jpg", "image/jpeg", &a),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let t2 = second["tickets"].as_array().expect("tickets");
+    assert_eq!(t2[0]["kind"], "single");
+    assert_eq!(t2[1]["kind"], "duplicate");
+    assert_eq!(t2[1]["photo_id"], t[0]["photo_id"]);
+    // Two photos, no second copy.
+    assert_eq!(photo_count(&h, &event_id).await, 2);
+
+    // The same content in another event is not a duplicate.
+    let other = create_event(&h, &anna, "Other").await;
+    let (_, third) = request_uploads(
+        &h,
+        &anna,
+        &other,
+        vec![file_entry("a.jpg", "image/jpeg", &a)],
+    )
+    .await;
+    assert_eq!(third["tickets"][0]["kind"], "single");
+}
+
+#[tokio::test]
+async fn an_invalid_file_fails_the_whole_call_naming_its_index() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Atomic").await;
+    let good = file_entry("ok.jpg", "image/jpeg", b"ok");
+    let sha = hex::encode([1u8; 32]);
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({"name": "x.gif", "content_type": "image/gif", "bytes": 10, "sha256": sha}),
+            415,
+            "unsupported_type",
+        ),
+        (
+            json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": 2 * 1024 * MIB, "sha256": sha}),
+            413,
+            "file_too_large",
+        ),
+        (
+            json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": 0, "sha256": sha}),
+            422,
+            "empty_file",
+        ),
+        (
+            json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": 10, "sha256": "ABC"}),
+            422,
+            "invalid_sha256",
+        ),
+        (
+            json!({"name": "../x.jpg", "content_type": "image/jpeg", "bytes": 10, "sha256": sha}),
+            422,
+            "invalid_file_name",
+        ),
+        (
+            json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": -1, "sha256": sha}),
+            422,
+            "invalid_body",
+        ),
+    ];
+    for (bad, want, code) in cases {
+        let (status, body) =
+            request_uploads(&h, &anna, &event_id, vec![good.clone(), bad.clone()]).await;
+        assert_error(status, &body, want, code);
+        if want != 422 || code != "invalid_body" {
+            let message = body["error"]["message"].as_str().expect("message");
+            assert!(message.starts_with("files[1]"), "{message}");
+        }
+    }
+    assert_eq!(photo_count(&h, &event_id).await, 0, "nothing registered");
+    let page = PageRequest::first(10);
+    let listed = h
+        .deps
+        .catalog
+        .list_photos(
+            EventId::parse(&event_id).expect("id"),
+            &Default::default(),
+            &page,
+        )
+        .await
+        .expect("list");
+    assert!(listed.items.is_empty());
+}
+
+#[tokio::test]
+async fn file_counts_are_1_to_500_per_call() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Counts").await;
+    let (status, body) = request_uploads(&h, &anna, &event_id, vec![]).await;
+    assert_error(status, &body, 422, "no_files");
+    let files: Vec<Value> = (0..501u32)
+        .map(|i| file_entry(&format!("{i}.jpg"), "image/jpeg", &i.to_be_bytes()))
+        .collect();
+    let (status, body) = request_uploads(&h, &anna, &event_id, files.clone()).await;
+    assert_error(status, &body, 413, "too_many_files");
+    let (status, body) = request_uploads(&h, &anna, &event_id, files[..500].to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tickets"].as_array().expect("tickets").len(), 500);
+    assert_eq!(photo_count(&h, &event_id).await, 500);
+}
+
+#[tokio::test]
+async fn the_event_photo_limit_is_enforced_atomically() {
+    let limits = ApiLimits {
+        max_photos_per_event: 3,
+        ..ApiLimits::default()
+    };
+    let h = ApiHarness::with_limits(limits).await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Limit").await;
+    let files = |from: u32, n: u32| -> Vec<Value> {
+        (from..from + n)
+            .map(|i| file_entry(&format!("{i}.jpg"), "image/jpeg", &i.to_be_bytes()))
+            .collect()
+    };
+    let (status, body) = request_uploads(&h, &anna, &event_id, files(0, 2)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request_uploads(&h, &anna, &event_id, files(2, 2)).await;
+    assert_error(status, &body, 413, "event_photo_limit");
+    assert_eq!(photo_count(&h, &event_id).await, 2);
+    // Duplicates do not count.
+    let mut again = files(0, 2);
+    again.extend(files(2, 1));
+    let (status, body) = request_uploads(&h, &anna, &event_id, again).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(photo_count(&h, &event_id).await, 3);
+}
+
+#[tokio::test]
+async fn uploads_to_an_expired_unknown_or_malformed_event_are_refused() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Old").await;
+    let (status, _) = h
+        .send(
+            ApiRequest::sample(Function::Events, "patch_event")
+                .as_user(&anna)
+                .ids(Some(&event_id), None)
+                .json(json!({"expires_at": "2020-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let files = vec![file_entry("a.jpg", "image/jpeg", b"a")];
+    let (status, body) = request_uploads(&h, &anna, &event_id, files.clone()).await;
+    assert_eq!(status, 410, "{body}");
+    let unknown = EventId::generate().to_string();
+    let (status, body) = request_uploads(&h, &anna, &unknown, files.clone()).await;
+    assert_error(status, &body, 404, "event_not_found");
+    let (status, body) = request_uploads(&h, &anna, "nope", files).await;
+    assert_error(status, &body, 400, "invalid_event");
+    for (req, want, code) in [
+        (pre("create_uploads").raw_body("{"), 400, "malformed_json"),
+        (
+            pre("create_uploads").json(json!({"files": "all"})),
+            422,
+            "invalid_body",
+        ),
+        (pre("create_uploads").anonymous(), 401, "unauthorized"),
+    ] {
+        let (status, body) = h
+            .send(req.as_user_if_claims(&anna).ids(Some(&unknown), None))
+            .await;
+        assert_error(status, &body, want, code);
+    }
+}
+
+/// GIVEN a file above the single-PUT limit WHEN it is uploaded in parts through signed part
+/// URLs THEN listing shows the parts and completing stores the whole file.
+async fn multipart_upload_round_trip(storage: Storage) {
+    let limits = ApiLimits {
+        single_put_max_bytes: MIB,
+        part_bytes: 5 * MIB,
+        ..ApiLimits::default()
+    };
+    let h = ApiHarness::start_with(storage, limits).await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Parts").await;
+    let size = usize::try_from(5 * MIB).expect("fits") + 1234;
+    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let (status, body) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("big.jpg", "image/jpeg", &bytes),
+            file_entry("big2.jpg", "image/jpeg", &bytes[1..]),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ticket = &body["tickets"][0];
+    assert_eq!(ticket["kind"], "multipart", "{ticket}");
+    assert_eq!(ticket["part_count"], 2);
+    let photo_id = ticket["photo_id"].as_str().expect("photo_id").to_owned();
+    let parts_req = || {
+        pre("sign_parts")
+            .as_user(&anna)
+            .ids(Some(&event_id), Some(&photo_id))
+    };
+
+    let (status, body) = h.send(parts_req().json(json!({"part_numbers": [3]}))).await;
+    assert_error(status, &body, 422, "invalid_part_number");
+    let (status, body) = h.send(parts_req().json(json!({"part_numbers": []}))).await;
+    assert_error(status, &body, 422, "invalid_part_numbers");
+    let (status, signed) = h
+        .send(parts_req().json(json!({"part_numbers": [1, 2]})))
+        .await;
+    assert_eq!(status, 200, "{signed}");
+
+    let client = reqwest::Client::new();
+    let chunks = [
+        &bytes[..usize::try_from(5 * MIB).expect("fits")],
+        &bytes[usize::try_from(5 * MIB).expect("fits")..],
+    ];
+    let mut etags = Vec::new();
+    for (part, chunk) in signed["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .zip(chunks)
+    {
+        let mut req = client.put(part["url"].as_str().expect("url"));
+        for (name, value) in part["headers"].as_object().into_iter().flatten() {
+            if !name.eq_ignore_ascii_case("content-length") {
+                req = req.header(name, value.as_str().expect("value"));
+            }
+        }
+        let resp = req.body(chunk.to_vec()).send().await.expect("part PUT");
+        assert_eq!(resp.status().as_u16(), 200, "part {}", part["part_number"]);
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("\"no-etag\"")
+            .to_owned();
+        etags.push(etag);
+    }
+
+    let (status, listed) = h
+        .send(
+            pre("list_parts")
+                .as_user(&anna)
+                .ids(Some(&event_id), Some(&photo_id)),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed_parts = listed["parts"].as_array().expect("parts");
+    assert_eq!(listed_parts.len(), 2);
+    assert_eq!(listed_parts[0]["part_number"], 1);
+    assert_eq!(listed_parts[0]["bytes"], 5 * MIB);
+
+    let complete = |parts: Value| {
+        pre("complete")
+            .as_user(&anna)
+            .ids(Some(&event_id), Some(&photo_id))
+            .json(json!({ "parts": parts }))
+    };
+    let (status, body) = h
+        .send(complete(json!([{"part_number": 1, "etag": etags[0]}])))
+        .await;
+    assert_error(status, &body, 422, "invalid_parts");
+    let (status, body) = h
+        .send(complete(json!([
+            {"part_number": 2, "etag": etags[1]},
+            {"part_number": 1, "etag": etags[0]}
+        ])))
+        .await;
+    assert_error(status, &body, 422, "invalid_parts");
+    let (status, body) = h
+        .send(complete(json!([
+            {"part_number": 1, "etag": etags[0]},
+            {"part_number": 2, "etag": etags[1]}
+        ])))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "pending");
+    let key = format!("originals/{}/{event_id}/{photo_id}", anna.sub);
+    assert_eq!(h.deps.blobs.get(&key).await.expect("assembled"), bytes);
+
+    // The second upload is abandoned: its row goes and the count gives it back.
+    let second = body_photo(&h, &anna, &event_id, &bytes[1..]).await;
+    let (status, _) = h
+        .send(
+            pre("abort")
+                .as_user(&anna)
+                .ids(Some(&event_id), Some(&second)),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(photo_count(&h, &event_id).await, 1);
+    let (status, _) = h
+        .send(
+            pre("list_parts")
+                .as_user(&anna)
+                .ids(Some(&event_id), Some(&second)),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// The photo id of the (duplicate) ticket for `bytes` in `event_id`.
+async fn body_photo(h: &ApiHarness, who: &Photographer, event_id: &str, bytes: &[u8]) -> String {
+    let (_, body) = request_uploads(
+        h,
+        who,
+        event_id,
+        vec![file_entry("x.jpg", "image/jpeg", bytes)],
+    )
+    .await;
+    assert_eq!(body["tickets"][0]["kind"], "duplicate", "{body}");
+    body["tickets"][0]["photo_id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn multipart_upload_round_trip_on_fs_blobs() {
+    multipart_upload_round_trip(Storage::Fs).await;
+}
+
+#[tokio::test]
+async fn multipart_upload_round_trip_on_s3_blobs() {
+    multipart_upload_round_trip(Storage::S3).await;
+}
+
+#[tokio::test]
+async fn multipart_routes_refuse_single_put_photos() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Single").await;
+    let (_, body) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![file_entry("a.jpg", "image/jpeg", b"a")],
+    )
+    .await;
+    let photo_id = body["tickets"][0]["photo_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for name in ["sign_parts", "list_parts", "complete", "abort"] {
+        let (status, body) = h
+            .send(
+                pre(name)
+                    .as_user(&anna)
+                    .ids(Some(&event_id), Some(&photo_id)),
+            )
+            .await;
+        assert_error(status, &body, 409, "not_multipart");
+    }
+    let unknown = PhotoId::generate().to_string();
+    let (status, _) = h
+        .send(
+            pre("list_parts")
+                .as_user(&anna)
+                .ids(Some(&event_id), Some(&unknown)),
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,69 @@
+//! The photographer API's rules: typed requests in, typed responses out, ports underneath.
+//! No HTTP types here; `crate::http` maps these to and from requests.
+
+pub mod codes;
+pub mod deps;
+pub mod derivatives;
+pub mod events;
+pub mod limits;
+pub mod photos;
+pub mod profile;
+pub mod uploads;
+
+pub use deps::Deps;
+pub use limits::ApiLimits;
+
+use crate::domain::{Event, EventId, UserId};
+use crate::error::{Error, Result};
+
+/// The caller's event: `NotFound` when it is another photographer's (never revealing that
+/// it exists), `Expired` (410) when past its expiry.
+pub async fn owned_event(deps: &Deps, owner: &UserId, event_id: EventId) -> Result<Event> {
+    let event = deps.catalog.get_event(event_id).await?;
+    if &event.owner_id != owner {
+        return Err(event_not_found());
+    }
+    Ok(event)
+}
+
+/// The 404 of an event that does not exist or is not the caller's.
+pub fn event_not_found() -> Error {
+    Error::not_found("event_not_found", "no such event")
+}
+
+/// Re-labels a validation error of one element of a list (`files[3]: …`), keeping its class.
+pub fn at_index(field: &str, index: usize, err: Error) -> Error {
+    let prefix = |m: String| format!("{field}[{index}]: {m}");
+    match err {
+        Error::Malformed { code, message } => Error::Malformed {
+            code,
+            message: prefix(message),
+        },
+        Error::NotFound { code, message } => Error::NotFound {
+            code,
+            message: prefix(message),
+        },
+        Error::TooLarge { code, message } => Error::TooLarge {
+            code,
+            message: prefix(message),
+        },
+        Error::Unsupported { code, message } => Error::Unsupported {
+            code,
+            message: prefix(message),
+        },
+        Error::Invalid { code, message } => Error::Invalid {
+            code,
+            message: prefix(message),
+        },
+        other => other,
+    }
+}
+
+/// For PATCH bodies: tells "absent" (`None`) from "null" (`Some(None)`).
+pub(crate) fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
