@@ -4,5 +4,6 @@
 pub mod domain;
 pub mod error;
 pub mod ports;
+pub mod processing;
 
 pub use error::{Error, Result};
