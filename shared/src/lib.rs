@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod pipeline;
 pub mod ports;
+pub mod processing;
 pub mod services;
 
 pub use error::{Error, Result};

@@ -21,7 +21,8 @@ pub enum PhotoStatus {
 
 impl PhotoStatus {
     /// Whether the machine allows `self → next`. `processing → processing` is a processor
-    /// taking over an expired lease; `ready → processing` re-derives (e.g. a new watermark).
+    /// taking over an expired lease; `processing → pending` gives a claim back after a
+    /// transient failure; `ready → processing` re-derives (e.g. a new watermark).
     pub fn can_become(self, next: PhotoStatus) -> bool {
         use PhotoStatus::*;
         matches!(

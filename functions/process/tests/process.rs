@@ -1,0 +1,395 @@
+//! The `process` handler over real adapters (SqliteCatalog, FsBlobs) and the real pipeline,
+//! driven by the sample events in `events/process/`.
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsEvent;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use shared::adapters::{FsBlobs, SqliteCatalog};
+use shared::domain::{
+    Event, EventId, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, UserId,
+    keys,
+};
+use shared::error::{Error, Result};
+use shared::ports::{
+    Blobs, Catalog, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
+};
+use shared::processing::handler::{handle_batch, handle_message};
+use shared::processing::{Outcome, PipelineDeriver, ProcessDeps};
+
+const OBJECT_CREATED: &str = include_str!("../../../events/process/object-created.json");
+const TEST_EVENT: &str = include_str!("../../../events/process/s3-test-event.json");
+const KEY_WITH_SPACES: &str =
+    include_str!("../../../events/process/key-with-spaces-and-unicode.json");
+
+struct World {
+    deps: ProcessDeps,
+    catalog: Arc<SqliteCatalog>,
+    blobs: Arc<dyn Blobs>,
+    _dir: tempfile::TempDir,
+}
+
+fn world_with(wrap: impl FnOnce(Arc<dyn Blobs>) -> Arc<dyn Blobs>) -> World {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog =
+        Arc::new(SqliteCatalog::open(dir.path().join("catalog.sqlite3")).expect("sqlite"));
+    let fs: Arc<dyn Blobs> = Arc::new(
+        FsBlobs::open(
+            dir.path().join("blobs"),
+            "http://127.0.0.1:9/blobs",
+            &[7u8; 32],
+        )
+        .expect("fs blobs"),
+    );
+    let blobs = wrap(fs);
+    let deps = ProcessDeps {
+        catalog: catalog.clone(),
+        blobs: blobs.clone(),
+        deriver: Arc::new(PipelineDeriver::default()),
+        lease_secs: 120,
+    };
+    World {
+        deps,
+        catalog,
+        blobs,
+        _dir: dir,
+    }
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
+}
+
+/// An event with one pending photo whose original (`bytes`) is in storage; returns its key.
+async fn uploaded(world: &World, bytes: Vec<u8>) -> (Photo, String) {
+    let owner = UserId::parse("8f0c2a6e-1b2c-4d5e-9f00-123456789abc").expect("owner");
+    let now = Timestamp::now();
+    let event = Event {
+        event_id: EventId::generate(),
+        owner_id: owner.clone(),
+        name: "Wedding".into(),
+        slug: format!("wedding-{}", EventId::generate().to_string().to_lowercase()),
+        created_at: now,
+        expires_at: now.plus_secs(86_400),
+        cover_photo_id: None,
+        watermark: None,
+        photo_count: 0,
+        version: 0,
+    };
+    world.catalog.insert_event(&event).await.expect("event");
+    let photo = Photo {
+        event_id: event.event_id,
+        photo_id: PhotoId::generate(),
+        owner_id: owner.clone(),
+        filename: "IMG_0001.png".into(),
+        content_type: "image/png".into(),
+        bytes: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        status: PhotoStatus::Pending,
+        failure: None,
+        metadata: None,
+        upload: UploadKind::Single,
+        created_at: now,
+        processing_until: None,
+        attempts: 0,
+        expires_at: event.expires_at,
+        version: 0,
+    };
+    world
+        .catalog
+        .insert_photos(std::slice::from_ref(&photo))
+        .await
+        .expect("photo");
+    let key = keys::original(&owner, event.event_id, photo.photo_id);
+    world
+        .blobs
+        .put(&key, Bytes::from(bytes), "image/png")
+        .await
+        .expect("original");
+    (photo, key)
+}
+
+/// The sample ObjectCreated event, pointing at `key` (form-encoded as S3 does).
+fn sqs_event_for(key: &str) -> SqsEvent {
+    let mut event: serde_json::Value = serde_json::from_str(OBJECT_CREATED).expect("sample event");
+    let body: serde_json::Value =
+        serde_json::from_str(event["Records"][0]["body"].as_str().expect("body"))
+            .expect("body json");
+    let mut body = body;
+    body["Records"][0]["s3"]["object"]["key"] = serde_json::Value::String(key.replace(' ', "+"));
+    event["Records"][0]["body"] = serde_json::Value::String(body.to_string());
+    serde_json::from_value(event).expect("SQS event")
+}
+
+fn body_of(event: &SqsEvent) -> String {
+    event.records[0].body.clone().expect("body")
+}
+
+async fn photo_now(world: &World, photo: &Photo) -> Photo {
+    world
+        .catalog
+        .get_photo(photo.event_id, photo.photo_id)
+        .await
+        .expect("photo row")
+}
+
+#[tokio::test]
+async fn created_notification_makes_the_photo_ready_with_both_variants() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(64, 48)).await;
+    let response = handle_batch(&world.deps, sqs_event_for(&key)).await;
+    assert!(response.batch_item_failures.is_empty());
+    let ready = photo_now(&world, &photo).await;
+    assert_eq!(ready.status, PhotoStatus::Ready);
+    let meta = ready.metadata.expect("metadata recorded");
+    assert_eq!(
+        (meta.width, meta.height, meta.format.as_str()),
+        (64, 48, "png")
+    );
+    for variant in ["thumb", "web"] {
+        let derived = keys::derived(&photo.owner_id, photo.event_id, photo.photo_id, variant);
+        let bytes = world.blobs.get(&derived).await.expect("variant stored");
+        assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "{variant} is a JPEG");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_delivery_yields_one_ready_row() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(32, 32)).await;
+    let body = body_of(&sqs_event_for(&key));
+    assert_eq!(
+        handle_message(&world.deps, &body).await.expect("first"),
+        [Outcome::Ready]
+    );
+    let after_first = photo_now(&world, &photo).await;
+    assert_eq!(
+        handle_message(&world.deps, &body).await.expect("second"),
+        [Outcome::AlreadyDone(PhotoStatus::Ready)]
+    );
+    let after_second = photo_now(&world, &photo).await;
+    assert_eq!(
+        after_second, after_first,
+        "a duplicate must not touch the row"
+    );
+    assert_eq!(after_second.attempts, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_yield_one_result() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(48, 48)).await;
+    let body = body_of(&sqs_event_for(&key));
+    let (a, b) = tokio::join!(
+        handle_message(&world.deps, &body),
+        handle_message(&world.deps, &body)
+    );
+    let readies = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Ok(o) if o == &[Outcome::Ready]))
+        .count();
+    assert_eq!(readies, 1, "exactly one delivery derives: {a:?} {b:?}");
+    for r in [&a, &b] {
+        // The loser either found it done or was told to come back later (retryable).
+        assert!(matches!(r, Ok(_) | Err(Error::Transient { .. })), "{r:?}");
+    }
+    let row = photo_now(&world, &photo).await;
+    assert_eq!((row.status, row.attempts), (PhotoStatus::Ready, 1));
+}
+
+#[tokio::test]
+async fn notification_for_a_deleted_photo_is_dropped() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(16, 16)).await;
+    world
+        .catalog
+        .delete_photo(photo.event_id, photo.photo_id)
+        .await
+        .expect("delete");
+    let outcomes = handle_message(&world.deps, &body_of(&sqs_event_for(&key)))
+        .await
+        .expect("dropped, not failed");
+    assert_eq!(outcomes, [Outcome::Ignored("photo deleted or expired")]);
+    let derived = keys::derived(&photo.owner_id, photo.event_id, photo.photo_id, "thumb");
+    assert!(
+        world
+            .blobs
+            .get(&derived)
+            .await
+            .expect_err("nothing derived")
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn not_an_image_fails_permanently_and_is_not_retried() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, b"<!doctype html><script>alert(1)</script>".to_vec()).await;
+    let response = handle_batch(&world.deps, sqs_event_for(&key)).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a permanent failure is not retried"
+    );
+    let row = photo_now(&world, &photo).await;
+    assert_eq!(row.status, PhotoStatus::Failed);
+    assert_eq!(row.failure.expect("reason").code, "not_an_image");
+}
+
+#[tokio::test]
+async fn bytes_that_do_not_match_the_declared_sha256_fail_the_photo() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(16, 16)).await;
+    world
+        .blobs
+        .put(&key, Bytes::from(png(17, 16)), "image/png")
+        .await
+        .expect("swap bytes");
+    handle_batch(&world.deps, sqs_event_for(&key)).await;
+    let row = photo_now(&world, &photo).await;
+    assert_eq!(
+        (row.status, row.failure.expect("reason").code.as_str()),
+        (PhotoStatus::Failed, "checksum_mismatch")
+    );
+}
+
+#[tokio::test]
+async fn s3_test_event_and_keys_outside_originals_are_skipped() {
+    let world = world_with(|b| b);
+    for sample in [TEST_EVENT, KEY_WITH_SPACES] {
+        let event: SqsEvent = serde_json::from_str(sample).expect("sample event");
+        let outcomes = handle_message(&world.deps, &body_of(&event))
+            .await
+            .expect("skipped");
+        assert!(
+            outcomes.iter().all(|o| matches!(o, Outcome::Ignored(_))),
+            "{outcomes:?}"
+        );
+        assert!(
+            handle_batch(&world.deps, event)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn garbage_message_is_dropped_not_retried() {
+    let world = world_with(|b| b);
+    let mut event = sqs_event_for("originals/x");
+    event.records[0].body = Some("{not json".into());
+    assert!(
+        handle_batch(&world.deps, event)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+}
+
+/// Storage whose reads fail transiently `fail_reads` times (fault injection only).
+#[derive(Debug)]
+struct FlakyReads {
+    inner: Arc<dyn Blobs>,
+    fail_reads: AtomicU32,
+}
+
+#[async_trait]
+impl Blobs for FlakyReads {
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
+        self.inner.put(key, body, content_type).await
+    }
+    async fn get(&self, key: &str) -> Result<Bytes> {
+        if self
+            .fail_reads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(Error::transient(
+                "storage unavailable",
+                std::io::Error::other("injected"),
+            ));
+        }
+        self.inner.get(key).await
+    }
+    async fn head(&self, key: &str) -> Result<ObjectInfo> {
+        self.inner.head(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.inner.delete(key).await
+    }
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
+        self.inner.delete_prefix(prefix).await
+    }
+    async fn list(&self, prefix: &str, page: &PageRequest) -> Result<Page<ObjectInfo>> {
+        self.inner.list(prefix, page).await
+    }
+    fn presign_put(&self, key: &str, c: &PutConstraints, p: Presign) -> Result<PresignedRequest> {
+        self.inner.presign_put(key, c, p)
+    }
+    fn presign_get(&self, key: &str, d: Option<&str>, p: Presign) -> Result<PresignedRequest> {
+        self.inner.presign_get(key, d, p)
+    }
+    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String> {
+        self.inner.create_multipart(key, content_type).await
+    }
+    fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        n: u32,
+        p: Presign,
+    ) -> Result<PresignedRequest> {
+        self.inner.presign_part(key, upload_id, n, p)
+    }
+    async fn upload_part(&self, key: &str, upload_id: &str, n: u32, body: Bytes) -> Result<String> {
+        self.inner.upload_part(key, upload_id, n, body).await
+    }
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<PartInfo>> {
+        self.inner.list_parts(key, upload_id).await
+    }
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<()> {
+        self.inner.complete_multipart(key, upload_id, parts).await
+    }
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<()> {
+        self.inner.abort_multipart(key, upload_id).await
+    }
+}
+
+#[tokio::test]
+async fn transient_storage_failure_is_retried_then_succeeds() {
+    let world = world_with(|inner| {
+        Arc::new(FlakyReads {
+            inner,
+            fail_reads: AtomicU32::new(1),
+        })
+    });
+    let (photo, key) = uploaded(&world, png(20, 20)).await;
+    let first = handle_batch(&world.deps, sqs_event_for(&key)).await;
+    assert_eq!(
+        first.batch_item_failures.len(),
+        1,
+        "a transient failure goes back to the queue"
+    );
+    assert_eq!(
+        photo_now(&world, &photo).await.status,
+        PhotoStatus::Pending,
+        "the claim is given back"
+    );
+    let second = handle_batch(&world.deps, sqs_event_for(&key)).await;
+    assert!(second.batch_item_failures.is_empty());
+    assert_eq!(photo_now(&world, &photo).await.status, PhotoStatus::Ready);
+}

@@ -1,0 +1,94 @@
+//! The `process` function's handler: an SQS batch of notifications in, partial failures out.
+
+use aws_config::BehaviorVersion;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::sync::Arc;
+use tracing::info;
+
+use super::notification::{self, Notification};
+use super::original::{Outcome, ProcessDeps, process_original};
+use super::pipeline_deriver::PipelineDeriver;
+use super::sqs_batch;
+use crate::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
+use crate::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
+use crate::config::{Config, StorageMode};
+use crate::error::{Error, Result};
+use crate::pipeline::PipelineOptions;
+
+/// How long a claim on a photo lasts. The queue's visibility timeout must exceed the
+/// function timeout, which must exceed this, so a crashed attempt's redelivery can take over.
+pub const LEASE_SECS: i64 = 120;
+
+/// Messages of one batch handled at once: decoding is CPU-bound, so more than the cores
+/// Lambda gives only adds memory.
+pub const BATCH_CONCURRENCY: usize = 2;
+
+/// Handles one batch; messages whose failure may pass are reported for retry.
+pub async fn handle_batch(deps: &ProcessDeps, event: SqsEvent) -> SqsBatchResponse {
+    sqs_batch::handle_batch(event, BATCH_CONCURRENCY, |message| async move {
+        handle_message(deps, message.body.as_deref().unwrap_or_default())
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Handles one message body: every original it names, in order.
+pub async fn handle_message(deps: &ProcessDeps, body: &str) -> Result<Vec<Outcome>> {
+    match notification::parse(body)? {
+        Notification::TestEvent => {
+            info!("s3:TestEvent skipped");
+            Ok(Vec::new())
+        }
+        Notification::Created(objects) => {
+            let mut outcomes = Vec::with_capacity(objects.len());
+            for object in objects {
+                let outcome = process_original(deps, &object.key).await?;
+                info!(key = object.key, outcome = ?outcome, "notification handled");
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        }
+    }
+}
+
+impl ProcessDeps {
+    /// For the Lambda function: the AWS adapters from [`Config`] (endpoints from the
+    /// standard `AWS_ENDPOINT_URL_*` settings) and the pipeline's limits from it.
+    pub async fn from_env() -> Result<Self> {
+        let config = Config::from_env()?;
+        if config.storage != StorageMode::Aws {
+            return Err(Error::internal_msg(
+                "the process function needs PICPASS_STORAGE=aws",
+            ));
+        }
+        let bucket = config
+            .bucket
+            .clone()
+            .ok_or_else(|| Error::internal_msg("PICPASS_BUCKET is required"))?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let force_path_style = std::env::var("AWS_ENDPOINT_URL_S3")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+            .is_ok();
+        let blobs = S3Blobs::new(
+            &sdk,
+            S3BlobsConfig {
+                bucket,
+                force_path_style,
+            },
+        )
+        .await?;
+        let mut options = PipelineOptions::default();
+        options.limits.max_pixels = config.limits.max_pixels;
+        options.limits.max_side = config.limits.max_side_px;
+        Ok(Self {
+            catalog: Arc::new(DynamoCatalog::from_sdk_config(
+                &sdk,
+                DynamoTables::with_prefix(&config.table_prefix),
+            )),
+            blobs: Arc::new(blobs),
+            deriver: Arc::new(PipelineDeriver { options }),
+            lease_secs: LEASE_SECS,
+        })
+    }
+}
