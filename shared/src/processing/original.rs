@@ -101,7 +101,7 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
     };
     let now = Timestamp::now();
     let claimed = match claim(deps, photo, now).await? {
-        Claim::Claimed(photo) => photo,
+        Claim::Claimed(photo) => *photo,
         Claim::Done(status) => return Ok(Outcome::AlreadyDone(status)),
     };
 
@@ -123,7 +123,7 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
 }
 
 enum Claim {
-    Claimed(Photo),
+    Claimed(Box<Photo>),
     Done(PhotoStatus),
 }
 
@@ -151,7 +151,7 @@ async fn claim(deps: &ProcessDeps, mut photo: Photo, now: Timestamp) -> Result<C
         next.processing_until = Some(now.plus_secs(deps.lease_secs));
         next.attempts = next.attempts.saturating_add(1);
         match deps.catalog.update_photo(&next).await {
-            Ok(stored) => return Ok(Claim::Claimed(stored)),
+            Ok(stored) => return Ok(Claim::Claimed(Box::new(stored))),
             Err(e) if e.is_conflict() => {
                 photo = match deps.catalog.get_photo(photo.event_id, photo.photo_id).await {
                     Ok(p) => p,
