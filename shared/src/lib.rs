@@ -11,5 +11,6 @@ pub mod pipeline;
 pub mod ports;
 pub mod processing;
 pub mod services;
+pub mod telemetry;
 
 pub use error::{Error, Result};

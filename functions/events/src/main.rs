@@ -4,17 +4,10 @@
 use lambda_http::{Error, service_fn};
 use shared::http::events_api;
 use shared::services::Deps;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .without_time()
-        .init();
+    shared::telemetry::init_lambda_logging();
     let deps = Deps::from_env().await?;
     lambda_http::run(service_fn(|req| events_api::handle_lambda(&deps, req))).await
 }
