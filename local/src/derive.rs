@@ -137,7 +137,11 @@ fn options(args: &DeriveArgs) -> Result<PipelineOptions, String> {
             };
             let spec: DeriveSpec = serde_json::from_str(&text)
                 .map_err(|e| format!("--spec is not a valid spec: {e}"))?;
-            spec.validate().map_err(|e| format!("--spec: {e}"))?;
+            let limits = Limits {
+                max_side: args.max_side,
+                ..Limits::default()
+            };
+            spec.validate(&limits).map_err(|e| format!("--spec: {e}"))?;
             Ok::<_, String>(spec)
         })
         .transpose()?;

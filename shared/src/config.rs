@@ -53,6 +53,18 @@ pub struct Limits {
     pub upload_url_ttl: Duration,
 }
 
+impl Limits {
+    /// The image pipeline's refusal thresholds (pixels and side from here; bytes and scans
+    /// keep the pipeline's defaults).
+    pub fn image_limits(&self) -> crate::pipeline::Limits {
+        crate::pipeline::Limits {
+            max_pixels: self.max_pixels,
+            max_side: self.max_side_px,
+            ..crate::pipeline::Limits::default()
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -82,13 +94,51 @@ pub struct Config {
     pub table_prefix: String,
     /// `PICPASS_PROCESS_QUEUE_URL`: SQS queue of uploaded originals (required for `aws`).
     pub process_queue_url: Option<String>,
-    /// `PICPASS_JOBS_QUEUE_URL`: SQS queue of archive and derivative jobs (required for `aws`).
+    /// `PICPASS_JOBS_QUEUE_URL`: SQS queue of archive jobs (required for `aws`). Custom
+    /// derivative jobs go to the process queue: `process` owns all image work.
     pub jobs_queue_url: Option<String>,
     /// `PICPASS_PUBLIC_BASE_URL`: the URL clients reach the API and web app at, used in
     /// links we hand out (default `http://127.0.0.1:8080`; required for `aws`).
     pub public_base_url: String,
     /// Size and count limits.
     pub limits: Limits,
+    /// `PICPASS_CODE_SECRET`: the key access codes are hashed and sealed with (at least 32
+    /// bytes; 64 or more hex digits are decoded). Required for `aws`; the local stack keeps
+    /// its own in the data directory when unset.
+    pub code_secret: Option<Secret>,
+}
+
+/// Bytes that must not appear in logs: `Debug` prints only their length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Shortest secret accepted.
+    pub const MIN_BYTES: usize = 32;
+
+    /// Parses a configured secret: 64 or more hex digits are decoded, anything else is used
+    /// as its UTF-8 bytes. Shorter than [`Secret::MIN_BYTES`] is refused.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let is_hex =
+            t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit());
+        let bytes = match is_hex {
+            true => hex::decode(t).ok()?,
+            false => t.as_bytes().to_vec(),
+        };
+        (bytes.len() >= Self::MIN_BYTES).then_some(Self(bytes))
+    }
+
+    /// The key bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
 }
 
 impl Config {
@@ -229,8 +279,19 @@ impl Config {
             )?),
         };
 
+        let code_secret = match required_for_aws("PICPASS_CODE_SECRET")? {
+            Some(text) => Some(Secret::parse(&text).ok_or_else(|| {
+                config_error(
+                    "PICPASS_CODE_SECRET",
+                    "must be at least 32 bytes (e.g. 64 hex digits from `openssl rand -hex 32`)",
+                )
+            })?),
+            None => None,
+        };
+
         Ok(Self {
             storage,
+            code_secret,
             data_dir: get("PICPASS_DATA_DIR")?
                 .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
             bucket,
@@ -288,6 +349,10 @@ mod tests {
             "https://sqs.us-east-1.amazonaws.com/1/jobs",
         ),
         ("PICPASS_PUBLIC_BASE_URL", "https://photos.example.com/"),
+        (
+            "PICPASS_CODE_SECRET",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
     ];
 
     #[test]
@@ -328,12 +393,39 @@ mod tests {
             "PICPASS_PROCESS_QUEUE_URL",
             "PICPASS_JOBS_QUEUE_URL",
             "PICPASS_PUBLIC_BASE_URL",
+            "PICPASS_CODE_SECRET",
         ] {
             let vars: Vec<_> = AWS.iter().copied().filter(|(k, _)| *k != missing).collect();
             let text = message(parse(&vars));
             assert!(text.contains(missing), "{text}");
             assert!(text.contains("required"), "{text}");
         }
+    }
+
+    #[test]
+    fn code_secret_is_decoded_checked_and_never_printed() {
+        let config = parse(AWS).expect("aws config");
+        let secret = config.code_secret.clone().expect("secret");
+        assert_eq!(
+            secret.expose().len(),
+            32,
+            "64 hex digits decode to 32 bytes"
+        );
+        assert_eq!(secret.expose()[1], 0x11);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("00112233"), "{debug}");
+        let phrase = "a passphrase of more than thirty-two bytes";
+        let config = parse(&[("PICPASS_CODE_SECRET", phrase)]).expect("passphrase");
+        assert_eq!(
+            config.code_secret.expect("secret").expose(),
+            phrase.as_bytes()
+        );
+        let text = message(parse(&[("PICPASS_CODE_SECRET", "short")]));
+        assert!(text.contains("PICPASS_CODE_SECRET"), "{text}");
+        assert!(
+            !text.contains("short"),
+            "the value must not be echoed: {text}"
+        );
     }
 
     #[test]

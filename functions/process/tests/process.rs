@@ -218,7 +218,7 @@ async fn notification_for_a_deleted_photo_is_dropped() {
     let outcomes = handle_message(&world.deps, &body_of(&sqs_event_for(&key)))
         .await
         .expect("dropped, not failed");
-    assert_eq!(outcomes, [Outcome::Ignored("photo deleted or expired")]);
+    assert_eq!(outcomes, [Outcome::Discarded("photo deleted or expired")]);
     let derived = keys::derived(&photo.owner_id, photo.event_id, photo.photo_id, "thumb");
     assert!(
         world
@@ -228,6 +228,49 @@ async fn notification_for_a_deleted_photo_is_dropped() {
             .expect_err("nothing derived")
             .is_not_found()
     );
+    // The upload landed after its photo was deleted: the original must not be orphaned.
+    assert!(
+        world
+            .blobs
+            .get(&key)
+            .await
+            .expect_err("original deleted")
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn upload_landing_after_its_event_was_deleted_is_deleted_with_its_derivatives() {
+    let world = world_with(|b| b);
+    let (photo, key) = uploaded(&world, png(16, 16)).await;
+    // A derivative left by an earlier attempt, under the photo's prefix.
+    let stale = keys::derived(&photo.owner_id, photo.event_id, photo.photo_id, "web");
+    world
+        .blobs
+        .put(&stale, Bytes::from_static(b"old"), "image/jpeg")
+        .await
+        .expect("stale derivative");
+    world
+        .catalog
+        .delete_event(photo.event_id, None)
+        .await
+        .expect("delete event");
+    let outcomes = handle_message(&world.deps, &body_of(&sqs_event_for(&key)))
+        .await
+        .expect("dropped, not failed");
+    assert_eq!(outcomes.len(), 1);
+    assert!(matches!(outcomes[0], Outcome::Discarded(_)), "{outcomes:?}");
+    for gone in [&key, &stale] {
+        assert!(
+            world
+                .blobs
+                .get(gone)
+                .await
+                .expect_err("deleted")
+                .is_not_found(),
+            "{gone} should be gone"
+        );
+    }
 }
 
 #[tokio::test]

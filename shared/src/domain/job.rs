@@ -71,3 +71,16 @@ pub struct Job {
     /// Optimistic-concurrency version, bumped by every update.
     pub version: u64,
 }
+
+/// The queue message that starts a job: which row to work through. The row holds the work;
+/// the message only points at it, so a redelivered message resumes where the last left off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobMessage {
+    /// What the job builds (the consumer checks it against the row).
+    pub kind: JobKind,
+    /// The event.
+    pub event_id: EventId,
+    /// The job row.
+    pub job_id: JobId,
+}

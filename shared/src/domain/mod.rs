@@ -15,7 +15,7 @@ pub use access_code::{AccessCode, CodeText, Grant};
 pub use cursor::{Cursor, Page, PageRequest};
 pub use event::{Event, Gravity, Watermark, WatermarkSource};
 pub use ids::{EventId, JobId, PhotoId, UserId};
-pub use job::{Job, JobItem, JobKind, JobState};
+pub use job::{Job, JobItem, JobKind, JobMessage, JobState};
 pub use photo::{Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
 pub use time::Timestamp;
 pub use user::User;

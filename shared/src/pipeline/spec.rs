@@ -128,6 +128,9 @@ pub fn anchor(gravity: Gravity) -> (f64, f64) {
     }
 }
 
+/// Largest term of an aspect ratio ("999:1" at most): wider ratios are not photographs.
+pub const MAX_ASPECT_TERM: u32 = 999;
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::invalid(codes::INVALID_SPEC, message)
 }
@@ -141,7 +144,7 @@ fn parse_aspect(aspect: &str) -> Result<f64> {
     let (w, h) = aspect.split_once(':').ok_or_else(bad)?;
     let w: u32 = w.trim().parse().map_err(|_| bad())?;
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
-    if w == 0 || h == 0 || w > 10_000 || h > 10_000 {
+    if !(1..=MAX_ASPECT_TERM).contains(&w) || !(1..=MAX_ASPECT_TERM).contains(&h) {
         return Err(bad());
     }
     Ok(f64::from(w) / f64::from(h))
@@ -172,8 +175,12 @@ impl DeriveSpec {
         self.quality.unwrap_or(82)
     }
 
-    /// Checks what can be checked without the image (quality range, sizes, aspect syntax).
-    pub fn validate(&self) -> Result<()> {
+    /// Checks what can be checked without the image: quality range, aspect syntax, and
+    /// every requested side between 1 and `limits.max_side`. The API answers these 422
+    /// before it looks at a photo; [`DeriveSpec::geometry`] checks them again.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        let max = limits.max_side;
+        let too_big = |side: Option<u32>| side.is_some_and(|v| v > max);
         if let Some(q) = self.quality
             && !(1..=100).contains(&q)
         {
@@ -182,6 +189,11 @@ impl DeriveSpec {
         match &self.crop {
             Some(Crop::Box { width, height, .. }) if *width == 0 || *height == 0 => {
                 return Err(invalid("a crop box needs a positive width and height"));
+            }
+            Some(Crop::Box { width, height, .. }) if too_big(Some(*width.max(height))) => {
+                return Err(invalid(format!(
+                    "a crop box side may be at most {max} pixels"
+                )));
             }
             Some(Crop::Aspect { aspect, .. }) => {
                 parse_aspect(aspect)?;
@@ -195,13 +207,16 @@ impl DeriveSpec {
             if r.width == Some(0) || r.height == Some(0) {
                 return Err(invalid("resize sizes must be positive"));
             }
+            if too_big(r.width) || too_big(r.height) {
+                return Err(invalid(format!("resize sides may be at most {max} pixels")));
+            }
         }
         Ok(())
     }
 
     /// Where to sample the upright `width × height` source and what size to produce.
     pub fn geometry(&self, width: u32, height: u32, limits: &Limits) -> Result<Geometry> {
-        self.validate()?;
+        self.validate(limits)?;
         let full = Rect::full(width, height);
         let mut source = match &self.crop {
             None => full,
@@ -369,6 +384,9 @@ mod tests {
             r#"{"crop": {"aspect": "0:5"}}"#,
             r#"{"resize": {"fit": "cover"}}"#,
             r#"{"resize": {"width": 100000, "height": 100000, "fit": "fill"}}"#,
+            r#"{"resize": {"width": 20001, "fit": "inside"}}"#,
+            r#"{"crop": {"x": 0, "y": 0, "width": 20001, "height": 5}}"#,
+            r#"{"crop": {"aspect": "1000:1"}}"#,
         ] {
             let err = geometry(json, 100, 100).expect_err(json);
             assert_eq!(err.code(), codes::INVALID_SPEC, "{json}");

@@ -1,10 +1,12 @@
-//! The `process` function's handler: an SQS batch of notifications in, partial failures out.
+//! The `process` function's handler: an SQS batch in (S3 notifications of uploaded originals,
+//! and custom-derivative jobs), partial failures out.
 
 use aws_config::BehaviorVersion;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 use tracing::info;
 
+use super::derivative_job::process_job;
 use super::notification::{self, Notification};
 use super::original::{Outcome, ProcessDeps, process_original};
 use super::pipeline_deriver::PipelineDeriver;
@@ -12,8 +14,8 @@ use super::sqs_batch;
 use crate::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
 use crate::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use crate::config::{Config, StorageMode};
+use crate::domain::JobMessage;
 use crate::error::{Error, Result};
-use crate::pipeline::PipelineOptions;
 
 /// How long a claim on a photo lasts. The queue's visibility timeout must exceed the
 /// function timeout, which must exceed this, so a crashed attempt's redelivery can take over.
@@ -26,14 +28,23 @@ pub const BATCH_CONCURRENCY: usize = 2;
 /// Handles one batch; messages whose failure may pass are reported for retry.
 pub async fn handle_batch(deps: &ProcessDeps, event: SqsEvent) -> SqsBatchResponse {
     sqs_batch::handle_batch(event, BATCH_CONCURRENCY, |message| async move {
-        handle_message(deps, message.body.as_deref().unwrap_or_default())
-            .await
-            .map(|_| ())
+        handle_body(deps, message.body.as_deref().unwrap_or_default()).await
     })
     .await
 }
 
-/// Handles one message body: every original it names, in order.
+/// One message of the queue: a derivative job (`{"kind": "derivatives", …}`, sent by the
+/// API) or an S3 notification (sent by storage).
+pub async fn handle_body(deps: &ProcessDeps, body: &str) -> Result<()> {
+    if let Ok(job) = serde_json::from_str::<JobMessage>(body) {
+        let outcome = process_job(deps, &job).await?;
+        info!(job_id = %job.job_id, outcome = ?outcome, "job message handled");
+        return Ok(());
+    }
+    handle_message(deps, body).await.map(|_| ())
+}
+
+/// Handles one S3 notification: every original it names, in order.
 pub async fn handle_message(deps: &ProcessDeps, body: &str) -> Result<Vec<Outcome>> {
     match notification::parse(body)? {
         Notification::TestEvent => {
@@ -78,16 +89,13 @@ impl ProcessDeps {
             },
         )
         .await?;
-        let mut options = PipelineOptions::default();
-        options.limits.max_pixels = config.limits.max_pixels;
-        options.limits.max_side = config.limits.max_side_px;
         Ok(Self {
             catalog: Arc::new(DynamoCatalog::from_sdk_config(
                 &sdk,
                 DynamoTables::with_prefix(&config.table_prefix),
             )),
             blobs: Arc::new(blobs),
-            deriver: Arc::new(PipelineDeriver { options }),
+            deriver: Arc::new(PipelineDeriver::with_limits(config.limits.image_limits())),
             lease_secs: LEASE_SECS,
         })
     }

@@ -14,6 +14,7 @@ use crate::domain::{
     keys,
 };
 use crate::error::{Error, Result, RetryClass};
+use crate::pipeline::DeriveSpec;
 use crate::ports::{Blobs, Catalog};
 
 /// One encoded derivative, ready to store.
@@ -23,6 +24,10 @@ pub struct EncodedVariant {
     pub name: String,
     /// Media type of `bytes`.
     pub content_type: String,
+    /// Width in pixels (upright).
+    pub width: u32,
+    /// Height in pixels (upright).
+    pub height: u32,
     /// The encoded image.
     pub bytes: Bytes,
 }
@@ -50,6 +55,15 @@ pub trait PhotoDeriver: Send + Sync + std::fmt::Debug {
     /// Derives every standard variant from one decode. Permanent problems with the input
     /// (not an image, too large, corrupt) are errors of `RetryClass::Permanent`.
     fn derive(&self, original: &[u8], watermark: Option<&WatermarkInput>) -> Result<DerivedPhoto>;
+
+    /// Renders one custom derivative (API `spec`) from one decode. A spec that does not fit
+    /// the image is `Invalid` (`invalid_spec`).
+    fn render(
+        &self,
+        original: &[u8],
+        spec: &DeriveSpec,
+        watermark: Option<&WatermarkInput>,
+    ) -> Result<EncodedVariant>;
 }
 
 /// What processing needs, built once per process.
@@ -70,8 +84,11 @@ pub struct ProcessDeps {
 /// a retryable one means "put the message back".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Not an original, or its photo/event is gone: nothing to do.
+    /// Not an original we know of: nothing to do.
     Ignored(&'static str),
+    /// Its photo or event is gone (deleted while the upload was in flight, or expired): the
+    /// original and any derivatives were deleted so nothing is orphaned.
+    Discarded(&'static str),
     /// Another delivery already finished it.
     AlreadyDone(PhotoStatus),
     /// Derivatives written, photo `ready`.
@@ -89,13 +106,17 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
     let photo = match deps.catalog.get_photo(event_id, photo_id).await {
         Ok(photo) if photo.owner_id == owner_id => photo,
         Ok(_) => return Ok(Outcome::Ignored("key owner does not match the photo")),
-        Err(e) if e.is_not_found() => return Ok(Outcome::Ignored("photo deleted or expired")),
+        Err(e) if e.is_not_found() => {
+            discard(deps, key, &owner_id, event_id, photo_id).await?;
+            return Ok(Outcome::Discarded("photo deleted or expired"));
+        }
         Err(e) => return Err(e),
     };
     let event = match deps.catalog.get_event(event_id).await {
         Ok(event) => event,
         Err(Error::NotFound { .. } | Error::Expired { .. }) => {
-            return Ok(Outcome::Ignored("event deleted or expired"));
+            discard(deps, key, &owner_id, event_id, photo_id).await?;
+            return Ok(Outcome::Discarded("event deleted or expired"));
         }
         Err(e) => return Err(e),
     };
@@ -120,6 +141,29 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
             Err(error)
         }
     }
+}
+
+/// Deletes an original whose photo row is gone, and whatever was derived from it. An upload
+/// that lands after its photo (or event) was deleted would otherwise stay in storage with
+/// nothing pointing at it, past the reaper, which works from rows.
+async fn discard(
+    deps: &ProcessDeps,
+    key: &str,
+    owner_id: &crate::domain::UserId,
+    event_id: crate::domain::EventId,
+    photo_id: crate::domain::PhotoId,
+) -> Result<()> {
+    deps.blobs.delete(key).await?;
+    let removed = deps
+        .blobs
+        .delete_prefix(&keys::derived_prefix(owner_id, event_id, photo_id))
+        .await?;
+    info!(
+        key,
+        derived_removed = removed,
+        "original without a photo row deleted"
+    );
+    Ok(())
 }
 
 enum Claim {
@@ -185,7 +229,7 @@ async fn derive_and_store(
         Err(e) => return Err(e),
     };
     verify_checksum(photo, &original)?;
-    let watermark = load_watermark(deps, event).await?;
+    let watermark = load_watermark(deps.blobs.as_ref(), event).await?;
     let deriver = Arc::clone(&deps.deriver);
     let derived =
         tokio::task::spawn_blocking(move || deriver.derive(&original, watermark.as_ref()))
@@ -220,7 +264,12 @@ fn verify_checksum(photo: &Photo, original: &[u8]) -> Result<()> {
     }
 }
 
-async fn load_watermark(deps: &ProcessDeps, event: &Event) -> Result<Option<WatermarkInput>> {
+/// The event's watermark settings with the PNG an image watermark needs (`None` if the
+/// event has none, or its image has been deleted).
+pub(crate) async fn load_watermark(
+    blobs: &dyn Blobs,
+    event: &Event,
+) -> Result<Option<WatermarkInput>> {
     let Some(settings) = event.watermark.clone() else {
         return Ok(None);
     };
@@ -228,7 +277,7 @@ async fn load_watermark(deps: &ProcessDeps, event: &Event) -> Result<Option<Wate
         WatermarkSource::Text { .. } => None,
         WatermarkSource::Image { image_photo_id } => {
             let key = keys::original(&event.owner_id, event.event_id, *image_photo_id);
-            match deps.blobs.get(&key).await {
+            match blobs.get(&key).await {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.is_not_found() => {
                     warn!(event_id = %event.event_id, "watermark image is gone; deriving without it");

@@ -13,9 +13,6 @@ use crate::config::{Config, StorageMode};
 use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog, Queue};
 
-/// The variable holding the access-code secret (≥ 32 bytes; 64+ hex digits are decoded).
-pub const CODE_SECRET_VAR: &str = "PICPASS_CODE_SECRET";
-
 /// Ports and settings shared by every request of the `presign` and `events` functions.
 #[derive(Debug, Clone)]
 pub struct Deps {
@@ -25,7 +22,7 @@ pub struct Deps {
     pub blobs: Arc<dyn Blobs>,
     /// The processor's queue (a retried photo is sent here, shaped like S3's notification).
     pub process_queue: Arc<dyn Queue>,
-    /// Custom-derivative jobs.
+    /// Custom-derivative jobs (in AWS the process queue: `process` does all image work).
     pub derive_queue: Arc<dyn Queue>,
     /// Hashes and seals access codes.
     pub vault: CodeVault,
@@ -36,20 +33,16 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// For a Lambda function: reads [`Config`] and the code secret from the environment and
-    /// builds the AWS adapters (DynamoDB, S3, SQS; endpoints from the standard
-    /// `AWS_ENDPOINT_URL_*` settings). Fails with a message naming what is missing.
+    /// For a Lambda function: reads [`Config`] from the environment and builds the AWS
+    /// adapters (DynamoDB, S3, SQS; endpoints from the standard `AWS_ENDPOINT_URL_*`
+    /// settings). Fails with a message naming what is missing.
     pub async fn from_env() -> Result<Self> {
-        let config = Config::from_env()?;
-        let secret = std::env::var(CODE_SECRET_VAR).map_err(|_| {
-            Error::internal_msg(format!("{CODE_SECRET_VAR} must be set (at least 32 bytes)"))
-        })?;
-        Self::on_aws(&config, &decode_secret(&secret)).await
+        Self::on_aws(&Config::from_env()?).await
     }
 
     /// The AWS adapters for `config` (which must be `PICPASS_STORAGE=aws`: the local stack
     /// builds its own in-process deps).
-    pub async fn on_aws(config: &Config, code_secret: &[u8]) -> Result<Self> {
+    pub async fn on_aws(config: &Config) -> Result<Self> {
         if config.storage != StorageMode::Aws {
             return Err(Error::internal_msg(
                 "the Lambda functions need PICPASS_STORAGE=aws; run `picpass serve` for local storage",
@@ -64,10 +57,10 @@ impl Deps {
             .process_queue_url
             .clone()
             .ok_or_else(|| missing("PICPASS_PROCESS_QUEUE_URL"))?;
-        let jobs_url = config
-            .jobs_queue_url
-            .clone()
-            .ok_or_else(|| missing("PICPASS_JOBS_QUEUE_URL"))?;
+        let code_secret = config
+            .code_secret
+            .as_ref()
+            .ok_or_else(|| missing("PICPASS_CODE_SECRET"))?;
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
         // S3-compatible endpoints on an address need path-style; AWS S3 uses host-style.
         let force_path_style = std::env::var("AWS_ENDPOINT_URL_S3")
@@ -83,29 +76,18 @@ impl Deps {
         .await?;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         // These functions only send; the dead-letter queues are read by operators.
-        let process_queue = SqsQueue::new(sqs.clone(), process_url, String::new());
-        let derive_queue = SqsQueue::new(sqs, jobs_url, String::new());
+        let process_queue = Arc::new(SqsQueue::new(sqs, process_url, String::new()));
         Ok(Self {
             catalog: Arc::new(DynamoCatalog::from_sdk_config(
                 &sdk,
                 DynamoTables::with_prefix(&config.table_prefix),
             )),
             blobs: Arc::new(blobs),
-            process_queue: Arc::new(process_queue),
-            derive_queue: Arc::new(derive_queue),
-            vault: CodeVault::from_secret(code_secret)?,
+            process_queue: process_queue.clone(),
+            derive_queue: process_queue,
+            vault: CodeVault::from_secret(code_secret.expose())?,
             limits: ApiLimits::from_config(&config.limits)?,
             bucket,
         })
-    }
-}
-
-/// A secret given as 64 or more hex digits is decoded; anything else is used as bytes.
-pub fn decode_secret(text: &str) -> Vec<u8> {
-    let t = text.trim();
-    if t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        hex::decode(t).unwrap_or_else(|_| t.as_bytes().to_vec())
-    } else {
-        t.as_bytes().to_vec()
     }
 }

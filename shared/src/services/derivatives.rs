@@ -1,166 +1,31 @@
-//! Custom derivatives, the request side: the spec is validated here, ownership and
-//! readiness checked, and an async job recorded and queued. Rendering is the pipeline's.
+//! Custom derivatives: the spec (the pipeline's [`DeriveSpec`]) is validated here and
+//! ownership and readiness checked; one photo is rendered at once, many are recorded as a
+//! job and queued for the `process` function.
 
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::domain::{
-    EventId, Gravity, Job, JobId, JobItem, JobKind, JobState, PhotoId, PhotoStatus, Timestamp, keys,
+    EventId, Job, JobId, JobItem, JobKind, JobMessage, JobState, Photo, PhotoId, PhotoStatus,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::http::Caller;
+use crate::pipeline::DeriveSpec;
 use crate::ports::Presign;
+use crate::processing::{DerivativeJobRequest, PhotoDeriver, PipelineDeriver, render_and_store};
 
 use super::{Deps, at_index, owned_event};
 
-/// Largest side a custom derivative may ask for (API.md limits).
-pub const MAX_SIDE: u32 = 20_000;
 /// Most photos in one async job.
 pub const MAX_JOB_PHOTOS: usize = 500;
-
-/// What to make of a photo (API.md `spec`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DerivativeSpec {
-    /// Crop first (a rectangle of the upright image, or an aspect ratio).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<Crop>,
-    /// Then resize.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resize: Option<Resize>,
-    /// Output format (default `jpeg`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<OutputFormat>,
-    /// Encoder quality 1–100 (JPEG, WebP).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quality: Option<u8>,
-    /// Apply the event's watermark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub watermark: Option<bool>,
-}
-
-/// A crop: a pixel rectangle, or the largest region of an aspect ratio at a gravity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Crop {
-    /// `{x, y, width, height}` in upright pixels.
-    Rect {
-        /// Left edge.
-        x: u32,
-        /// Top edge.
-        y: u32,
-        /// Width.
-        width: u32,
-        /// Height.
-        height: u32,
-    },
-    /// `{aspect: "4:5", gravity}`.
-    Aspect {
-        /// `W:H`, both 1–100.
-        aspect: String,
-        /// Where to keep the region (default centre).
-        #[serde(default)]
-        gravity: Gravity,
-    },
-}
-
-/// How to fit a resize box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fit {
-    /// Fill the box, cropping the overflow.
-    Cover,
-    /// Fit inside the box, padding the rest.
-    Contain,
-    /// Fit inside the box, never enlarging.
-    Inside,
-    /// Stretch to the box.
-    Fill,
-}
-
-/// A resize box.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resize {
-    /// Target width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    /// Target height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// Fit mode.
-    pub fit: Fit,
-}
-
-/// Output formats of custom derivatives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputFormat {
-    /// JPEG.
-    Jpeg,
-    /// WebP.
-    Webp,
-    /// PNG.
-    Png,
-}
-
-impl OutputFormat {
-    /// File extension and variant suffix.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpg",
-            Self::Webp => "webp",
-            Self::Png => "png",
-        }
-    }
-}
-
-impl DerivativeSpec {
-    /// Checks the numbers a decoder cannot check for us; 422 `invalid_spec` naming the field.
-    pub fn check(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::invalid("invalid_spec", m.to_owned()));
-        match &self.crop {
-            Some(Crop::Rect { width, height, .. })
-                if *width == 0 || *height == 0 || *width > MAX_SIDE || *height > MAX_SIDE =>
-            {
-                return bad("spec.crop width and height must be 1 to 20000");
-            }
-            Some(Crop::Aspect { aspect, .. }) if parse_aspect(aspect).is_none() => {
-                return bad("spec.crop.aspect must be W:H with W and H from 1 to 100");
-            }
-            _ => {}
-        }
-        if let Some(resize) = &self.resize {
-            if resize.width.is_none() && resize.height.is_none() {
-                return bad("spec.resize needs a width or a height");
-            }
-            let side_ok = |s: Option<u32>| s.is_none_or(|v| (1..=MAX_SIDE).contains(&v));
-            if !side_ok(resize.width) || !side_ok(resize.height) {
-                return bad("spec.resize width and height must be 1 to 20000");
-            }
-        }
-        if let Some(q) = self.quality
-            && !(1..=100).contains(&q)
-        {
-            return bad("spec.quality must be 1 to 100");
-        }
-        Ok(())
-    }
-}
-
-/// `W:H` with both 1–100.
-pub fn parse_aspect(text: &str) -> Option<(u32, u32)> {
-    let (w, h) = text.split_once(':')?;
-    let (w, h) = (w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?);
-    ((1..=100).contains(&w) && (1..=100).contains(&h)).then_some((w, h))
-}
 
 /// `POST …/photos/{photo_id}/derivatives` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeriveOne {
     /// What to make.
-    pub spec: DerivativeSpec,
+    pub spec: DeriveSpec,
 }
 
 /// `POST …/derivatives` body.
@@ -170,7 +35,7 @@ pub struct DeriveMany {
     /// 1–500 ready photos of the event.
     pub photo_ids: Vec<PhotoId>,
     /// What to make of each.
-    pub spec: DerivativeSpec,
+    pub spec: DeriveSpec,
 }
 
 /// `202 {job_id}`.
@@ -210,20 +75,22 @@ pub struct JobView {
     pub items: Vec<JobItemView>,
 }
 
-/// What the derivative worker receives on its queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeriveJobMessage {
-    /// Always `derivatives`.
-    pub kind: JobKind,
-    /// The event.
-    pub event_id: EventId,
-    /// The job row to work through.
-    pub job_id: JobId,
+/// `200 {url, width, height, bytes}` of the synchronous route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DerivativeView {
+    /// Signed GET URL of the result.
+    pub url: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Encoded size.
+    pub bytes: u64,
 }
 
 /// Checks that the caller may derive from `photo_id` and that it is ready (422
 /// `photo_not_ready` otherwise: there is nothing to derive from yet).
-async fn ready_photo(deps: &Deps, event_id: EventId, photo_id: PhotoId) -> Result<()> {
+async fn ready_photo(deps: &Deps, event_id: EventId, photo_id: PhotoId) -> Result<Photo> {
     let photo = deps.catalog.get_photo(event_id, photo_id).await?;
     if photo.status != PhotoStatus::Ready {
         return Err(Error::invalid(
@@ -231,12 +98,12 @@ async fn ready_photo(deps: &Deps, event_id: EventId, photo_id: PhotoId) -> Resul
             format!("photo {photo_id} is {}, not ready", photo.status.as_str()),
         ));
     }
-    Ok(())
+    Ok(photo)
 }
 
-fn check_spec_against_event(spec: &DerivativeSpec, has_watermark: bool) -> Result<()> {
-    spec.check()?;
-    if spec.watermark == Some(true) && !has_watermark {
+fn check_spec_against_event(deps: &Deps, spec: &DeriveSpec, has_watermark: bool) -> Result<()> {
+    spec.validate(&deps.limits.image)?;
+    if spec.watermark && !has_watermark {
         return Err(Error::invalid(
             "no_watermark",
             "spec.watermark needs the event to have a watermark (PATCH the event first)",
@@ -245,22 +112,30 @@ fn check_spec_against_event(spec: &DerivativeSpec, has_watermark: bool) -> Resul
     Ok(())
 }
 
-/// The request side of the synchronous route: everything checked. Rendering needs the
-/// image pipeline, which this build does not include, so a valid request is answered 503
-/// `derivatives_unavailable` after all checks have passed.
+/// Renders one custom derivative now, stores it under the photo and answers a signed URL.
+/// The same spec asked again overwrites the same object (see [`crate::processing::custom_key`]).
 pub async fn derive_one(
     deps: &Deps,
     caller: &Caller,
     event_id: EventId,
     photo_id: PhotoId,
     req: DeriveOne,
-) -> Result<JobItemView> {
+) -> Result<DerivativeView> {
     let event = owned_event(deps, &caller.user_id, event_id).await?;
-    check_spec_against_event(&req.spec, event.watermark.is_some())?;
-    ready_photo(deps, event_id, photo_id).await?;
-    Err(Error::Transient {
-        message: "synchronous custom derivatives are not available in this build".to_owned(),
-        source: None,
+    check_spec_against_event(deps, &req.spec, event.watermark.is_some())?;
+    let photo = ready_photo(deps, event_id, photo_id).await?;
+    let deriver: std::sync::Arc<dyn PhotoDeriver> =
+        std::sync::Arc::new(PipelineDeriver::with_limits(deps.limits.image));
+    let stored = render_and_store(&deps.blobs, &deriver, &event, &photo, &req.spec).await?;
+    let url = deps
+        .blobs
+        .presign_get(&stored.key, None, Presign::now(deps.limits.view_url_secs))?
+        .url;
+    Ok(DerivativeView {
+        url,
+        width: stored.width,
+        height: stored.height,
+        bytes: stored.bytes,
     })
 }
 
@@ -272,7 +147,7 @@ pub async fn create_job(
     req: DeriveMany,
 ) -> Result<JobAccepted> {
     let event = owned_event(deps, &caller.user_id, event_id).await?;
-    check_spec_against_event(&req.spec, event.watermark.is_some())?;
+    check_spec_against_event(deps, &req.spec, event.watermark.is_some())?;
     if req.photo_ids.is_empty() || req.photo_ids.len() > MAX_JOB_PHOTOS {
         return Err(Error::invalid(
             "invalid_photo_ids",
@@ -286,17 +161,20 @@ pub async fn create_job(
         }
     }
     for (i, id) in ids.iter().enumerate() {
-        ready_photo(deps, event_id, *id).await.map_err(|e| {
-            let e = if e.is_not_found() {
-                Error::invalid(
-                    "invalid_photo_ids",
-                    format!("photo {id} is not in this event"),
-                )
-            } else {
-                e
-            };
-            at_index("photo_ids", i, e)
-        })?;
+        ready_photo(deps, event_id, *id)
+            .await
+            .map(drop)
+            .map_err(|e| {
+                let e = if e.is_not_found() {
+                    Error::invalid(
+                        "invalid_photo_ids",
+                        format!("photo {id} is not in this event"),
+                    )
+                } else {
+                    e
+                };
+                at_index("photo_ids", i, e)
+            })?;
     }
     let total = u32::try_from(ids.len()).map_err(|e| Error::internal("job size", e))?;
     let job = Job {
@@ -315,14 +193,18 @@ pub async fn create_job(
                 error: None,
             })
             .collect(),
-        request: serde_json::json!({ "spec": req.spec, "photo_ids": ids }),
+        request: serde_json::to_value(DerivativeJobRequest {
+            spec: req.spec,
+            photo_ids: ids,
+        })
+        .map_err(|e| Error::internal("job request", e))?,
         result_key: None,
         created_at: Timestamp::now(),
         expires_at: event.expires_at,
         version: 0,
     };
     deps.catalog.insert_job(&job).await?;
-    let message = DeriveJobMessage {
+    let message = JobMessage {
         kind: JobKind::Derivatives,
         event_id,
         job_id: job.job_id,
@@ -369,20 +251,4 @@ pub async fn get_job(
         total: job.total,
         items,
     })
-}
-
-/// Where a custom derivative of `photo_id` made by job `job_id` is stored.
-pub fn custom_key(
-    owner: &crate::domain::UserId,
-    event_id: EventId,
-    photo_id: PhotoId,
-    job_id: JobId,
-    format: OutputFormat,
-) -> String {
-    keys::derived(
-        owner,
-        event_id,
-        photo_id,
-        &format!("custom-{job_id}.{}", format.extension()),
-    )
 }

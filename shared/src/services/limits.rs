@@ -32,6 +32,8 @@ pub struct ApiLimits {
     pub view_url_secs: u64,
     /// Declared media types accepted (JPEG, PNG, WebP).
     pub allowed_types: Vec<String>,
+    /// Image size limits, for custom derivatives rendered by the API.
+    pub image: crate::pipeline::Limits,
 }
 
 impl Default for ApiLimits {
@@ -49,6 +51,7 @@ impl Default for ApiLimits {
                 .iter()
                 .map(|t| (*t).to_owned())
                 .collect(),
+            image: crate::pipeline::Limits::default(),
         }
     }
 }
@@ -72,6 +75,7 @@ impl ApiLimits {
                 "PICPASS_MAX_FILES_PER_UPLOAD",
             )?,
             upload_url_secs: limits.upload_url_ttl.as_secs(),
+            image: limits.image_limits(),
             ..Self::default()
         };
         api.check()?;

@@ -1,0 +1,115 @@
+//! Custom derivatives (API `spec`): one ready photo rendered to a spec and stored. The
+//! synchronous API route and the `process` function's derivative jobs both come here.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tracing::info;
+
+use super::original::{PhotoDeriver, load_watermark};
+use crate::domain::{Event, Photo, PhotoId, PhotoStatus, keys};
+use crate::error::{Error, Result};
+use crate::pipeline::DeriveSpec;
+use crate::ports::Blobs;
+
+/// The `request` of a derivative job row: what the API accepted, what the worker does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivativeJobRequest {
+    /// Applied to every photo.
+    pub spec: DeriveSpec,
+    /// The photos, without repeats, in the order asked.
+    pub photo_ids: Vec<PhotoId>,
+}
+
+/// A custom derivative in storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDerivative {
+    /// Its object key.
+    pub key: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Encoded size.
+    pub bytes: u64,
+}
+
+/// Where the derivative of `photo` made to `spec` lives. The key is named by the spec's
+/// digest, so asking twice for the same thing overwrites one object instead of piling up
+/// copies, and the photo's prefix (deleted with the photo) holds it.
+pub fn custom_key(photo: &Photo, spec: &DeriveSpec) -> Result<String> {
+    let canonical = serde_json::to_vec(spec).map_err(|e| Error::internal("spec digest", e))?;
+    let digest = hex::encode(Sha256::digest(&canonical));
+    let format = spec.format.unwrap_or_default();
+    Ok(keys::derived(
+        &photo.owner_id,
+        photo.event_id,
+        photo.photo_id,
+        &format!("custom-{}.{}", &digest[..16], format.extension()),
+    ))
+}
+
+/// Renders `spec` of a ready `photo` of `event` from its original and stores the result.
+///
+/// Permanent problems (`photo_not_ready`, `original_missing`, `no_watermark`, a spec that
+/// does not fit the image) are `Invalid` errors; storage failures are transient.
+pub async fn render_and_store(
+    blobs: &Arc<dyn Blobs>,
+    deriver: &Arc<dyn PhotoDeriver>,
+    event: &Event,
+    photo: &Photo,
+    spec: &DeriveSpec,
+) -> Result<StoredDerivative> {
+    if photo.status != PhotoStatus::Ready {
+        return Err(Error::invalid(
+            "photo_not_ready",
+            format!(
+                "photo {} is {}, not ready",
+                photo.photo_id,
+                photo.status.as_str()
+            ),
+        ));
+    }
+    let watermark = if spec.watermark {
+        if event.watermark.is_none() {
+            return Err(Error::invalid(
+                "no_watermark",
+                "spec.watermark needs the event to have a watermark",
+            ));
+        }
+        load_watermark(blobs.as_ref(), event).await?
+    } else {
+        None
+    };
+    let original_key = keys::original(&photo.owner_id, photo.event_id, photo.photo_id);
+    let original = match blobs.get(&original_key).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => {
+            return Err(Error::invalid(
+                "original_missing",
+                "the photo's original is no longer in storage",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let key = custom_key(photo, spec)?;
+    let rendered = {
+        let deriver = Arc::clone(deriver);
+        let spec = spec.clone();
+        tokio::task::spawn_blocking(move || deriver.render(&original, &spec, watermark.as_ref()))
+            .await
+            .map_err(|e| Error::internal("image pipeline task failed", e))??
+    };
+    let bytes = rendered.bytes.len() as u64;
+    blobs
+        .put(&key, rendered.bytes, &rendered.content_type)
+        .await?;
+    info!(photo_id = %photo.photo_id, key, width = rendered.width, height = rendered.height, bytes, "custom derivative stored");
+    Ok(StoredDerivative {
+        key,
+        width: rendered.width,
+        height: rendered.height,
+        bytes,
+    })
+}
