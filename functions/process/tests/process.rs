@@ -10,18 +10,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use shared::adapters::{FsBlobs, SqliteCatalog};
 use shared::domain::{
-    Event, EventId, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, UserId,
-    keys,
+    Event, EventId, Job, JobId, JobItem, JobKind, JobState, Page, PageRequest, Photo, PhotoId,
+    PhotoStatus, Timestamp, UploadKind, UserId, keys,
 };
 use shared::error::{Error, Result};
 use shared::ports::{
     Blobs, Catalog, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
 };
 use shared::processing::handler::{handle_batch, handle_message};
-use shared::processing::{Outcome, PipelineDeriver, ProcessDeps};
+use shared::processing::{DerivativeJobRequest, Outcome, PipelineDeriver, ProcessDeps};
 
 const OBJECT_CREATED: &str = include_str!("../../../events/process/object-created.json");
 const TEST_EVENT: &str = include_str!("../../../events/process/s3-test-event.json");
+const DERIVATIVE_JOB: &str = include_str!("../../../events/process/derivative-job.json");
 const KEY_WITH_SPACES: &str =
     include_str!("../../../events/process/key-with-spaces-and-unicode.json");
 
@@ -71,11 +72,16 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// An event with one pending photo whose original (`bytes`) is in storage; returns its key.
 async fn uploaded(world: &World, bytes: Vec<u8>) -> (Photo, String) {
+    let event = new_event(world).await;
+    uploaded_into(world, &event, bytes).await
+}
+
+async fn new_event(world: &World) -> Event {
     let owner = UserId::parse("8f0c2a6e-1b2c-4d5e-9f00-123456789abc").expect("owner");
     let now = Timestamp::now();
     let event = Event {
         event_id: EventId::generate(),
-        owner_id: owner.clone(),
+        owner_id: owner,
         name: "Wedding".into(),
         slug: format!("wedding-{}", EventId::generate().to_string().to_lowercase()),
         created_at: now,
@@ -86,6 +92,12 @@ async fn uploaded(world: &World, bytes: Vec<u8>) -> (Photo, String) {
         version: 0,
     };
     world.catalog.insert_event(&event).await.expect("event");
+    event
+}
+
+/// A pending photo of `event` whose original (`bytes`) is in storage; returns its key.
+async fn uploaded_into(world: &World, event: &Event, bytes: Vec<u8>) -> (Photo, String) {
+    let owner = event.owner_id.clone();
     let photo = Photo {
         event_id: event.event_id,
         photo_id: PhotoId::generate(),
@@ -98,7 +110,7 @@ async fn uploaded(world: &World, bytes: Vec<u8>) -> (Photo, String) {
         failure: None,
         metadata: None,
         upload: UploadKind::Single,
-        created_at: now,
+        created_at: Timestamp::now(),
         processing_until: None,
         attempts: 0,
         expires_at: event.expires_at,
@@ -338,11 +350,25 @@ async fn garbage_message_is_dropped_not_retried() {
     );
 }
 
-/// Storage whose reads fail transiently `fail_reads` times (fault injection only).
+/// Storage whose reads, after `pass_reads` good ones, fail transiently `fail_reads` times
+/// (fault injection only). `reads` counts every read asked for.
 #[derive(Debug)]
 struct FlakyReads {
     inner: Arc<dyn Blobs>,
+    pass_reads: AtomicU32,
     fail_reads: AtomicU32,
+    reads: AtomicU32,
+}
+
+impl FlakyReads {
+    fn new(inner: Arc<dyn Blobs>, fail_reads: u32) -> Self {
+        Self {
+            inner,
+            pass_reads: AtomicU32::new(0),
+            fail_reads: AtomicU32::new(fail_reads),
+            reads: AtomicU32::new(0),
+        }
+    }
 }
 
 #[async_trait]
@@ -351,10 +377,16 @@ impl Blobs for FlakyReads {
         self.inner.put(key, body, content_type).await
     }
     async fn get(&self, key: &str) -> Result<Bytes> {
-        if self
-            .fail_reads
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let passes = self
+            .pass_reads
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+            .is_ok();
+        if !passes
+            && self
+                .fail_reads
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
         {
             return Err(Error::transient(
                 "storage unavailable",
@@ -414,12 +446,7 @@ impl Blobs for FlakyReads {
 
 #[tokio::test]
 async fn transient_storage_failure_is_retried_then_succeeds() {
-    let world = world_with(|inner| {
-        Arc::new(FlakyReads {
-            inner,
-            fail_reads: AtomicU32::new(1),
-        })
-    });
+    let world = world_with(|inner| Arc::new(FlakyReads::new(inner, 1)));
     let (photo, key) = uploaded(&world, png(20, 20)).await;
     let first = handle_batch(&world.deps, sqs_event_for(&key)).await;
     assert_eq!(
@@ -435,4 +462,112 @@ async fn transient_storage_failure_is_retried_then_succeeds() {
     let second = handle_batch(&world.deps, sqs_event_for(&key)).await;
     assert!(second.batch_item_failures.is_empty());
     assert_eq!(photo_now(&world, &photo).await.status, PhotoStatus::Ready);
+}
+
+#[tokio::test]
+async fn derivative_job_resumes_after_a_transient_failure_without_redoing_finished_items() {
+    let mut flaky = None;
+    let world = world_with(|inner| {
+        let f = Arc::new(FlakyReads::new(inner, 0));
+        flaky = Some(Arc::clone(&f));
+        f
+    });
+    let flaky = flaky.expect("the flaky store");
+    let event = new_event(&world).await;
+    let mut photo_ids = Vec::new();
+    for size in [(64, 48), (48, 64)] {
+        let (photo, key) = uploaded_into(&world, &event, png(size.0, size.1)).await;
+        assert!(
+            handle_batch(&world.deps, sqs_event_for(&key))
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
+        photo_ids.push(photo.photo_id);
+    }
+    let spec: shared::pipeline::DeriveSpec = serde_json::from_str(
+        r#"{"resize": {"width": 16, "height": 16, "fit": "cover"}, "format": "png"}"#,
+    )
+    .expect("spec");
+    let job = Job {
+        event_id: event.event_id,
+        job_id: JobId::generate(),
+        kind: JobKind::Derivatives,
+        state: JobState::Queued,
+        total: 2,
+        done: 0,
+        failed: 0,
+        items: photo_ids
+            .iter()
+            .map(|&photo_id| JobItem {
+                photo_id,
+                key: None,
+                error: None,
+            })
+            .collect(),
+        request: serde_json::to_value(DerivativeJobRequest {
+            spec,
+            photo_ids: photo_ids.clone(),
+        })
+        .expect("request"),
+        result_key: None,
+        created_at: Timestamp::now(),
+        expires_at: event.expires_at,
+        version: 0,
+    };
+    world.catalog.insert_job(&job).await.expect("job row");
+    // The sample event, pointed at this job.
+    let mut sample: SqsEvent = serde_json::from_str(DERIVATIVE_JOB).expect("sample event");
+    let body = serde_json::json!({"kind": "derivatives", "event_id": event.event_id, "job_id": job.job_id});
+    sample.records[0].body = Some(body.to_string());
+    let delivery = || sample.clone();
+
+    // First delivery: the first item is made, reading the second original fails.
+    flaky.pass_reads.store(1, Ordering::SeqCst);
+    flaky.fail_reads.store(1, Ordering::SeqCst);
+    let first = handle_batch(&world.deps, delivery()).await;
+    assert_eq!(first.batch_item_failures.len(), 1, "back to the queue");
+    let row = world
+        .catalog
+        .get_job(event.event_id, job.job_id)
+        .await
+        .expect("job");
+    assert_eq!((row.state, row.done, row.failed), (JobState::Running, 1, 0));
+    let first_key = row.items[0].key.clone().expect("first item made");
+    assert!(row.items[1].key.is_none() && row.items[1].error.is_none());
+
+    // Redelivery: only the second original is read again.
+    flaky.reads.store(0, Ordering::SeqCst);
+    let second = handle_batch(&world.deps, delivery()).await;
+    assert!(second.batch_item_failures.is_empty());
+    assert_eq!(
+        flaky.reads.load(Ordering::SeqCst),
+        1,
+        "the finished item is not redone"
+    );
+    let row = world
+        .catalog
+        .get_job(event.event_id, job.job_id)
+        .await
+        .expect("job");
+    assert_eq!((row.state, row.done, row.failed), (JobState::Done, 2, 0));
+    assert_eq!(row.items[0].key.as_deref(), Some(first_key.as_str()));
+    for item in &row.items {
+        let key = item.key.as_deref().expect("made");
+        let bytes = world.blobs.get(key).await.expect("stored");
+        let img = image::load_from_memory(&bytes).expect("decodes");
+        assert_eq!((img.width(), img.height()), (16, 16));
+    }
+
+    // A duplicate of the finished job reads nothing and changes nothing.
+    flaky.reads.store(0, Ordering::SeqCst);
+    let third = handle_batch(&world.deps, delivery()).await;
+    assert!(third.batch_item_failures.is_empty());
+    assert_eq!(flaky.reads.load(Ordering::SeqCst), 0);
+    let again = world
+        .catalog
+        .get_job(event.event_id, job.job_id)
+        .await
+        .expect("job");
+    assert_eq!(again.version, row.version);
 }
