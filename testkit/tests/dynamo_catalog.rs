@@ -1,6 +1,7 @@
 //! DynamoDB-specific behaviour of `DynamoCatalog` that the shared catalog suite cannot
 //! express: the tables match `schema`, SDK failures map to the right error, malformed items
-//! are named, and claim items keep racing creators from both winning.
+//! are named, claim items keep racing creators from both winning, and an expiry change
+//! interrupted half-way through the children is finished later.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,9 @@ use futures::future::join_all;
 use shared::Error;
 use shared::adapters::dynamo_catalog::schema::IndexKind;
 use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
-use shared::domain::{Event, EventId, PhotoId, Timestamp, User, UserId};
+use shared::domain::{
+    Event, EventId, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, User, UserId,
+};
 use shared::ports::Catalog;
 use testkit::conformance::catalog::CatalogFixture;
 use testkit::fixtures::dynamo_catalog;
@@ -37,6 +40,167 @@ fn event_at(owner: &UserId, slug: &str) -> Event {
         photo_count: 0,
         version: 1,
     }
+}
+
+fn photo_of(event: &Event, n: usize) -> Photo {
+    Photo {
+        event_id: event.event_id,
+        photo_id: PhotoId::generate(),
+        owner_id: event.owner_id.clone(),
+        filename: format!("IMG_{n:04}.JPG"),
+        content_type: "image/jpeg".to_owned(),
+        bytes: 1_000,
+        sha256: format!("{n:064x}"),
+        status: PhotoStatus::Pending,
+        failure: None,
+        metadata: None,
+        upload: UploadKind::Single,
+        created_at: event.created_at,
+        processing_until: None,
+        attempts: 0,
+        expires_at: event.expires_at,
+        version: 1,
+    }
+}
+
+/// Writes `expires_at` (and its `ttl_epoch`) straight into a photo row, as a cascade
+/// interrupted before reaching it would have left it.
+async fn set_raw_photo_expiry(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    photo: &Photo,
+    expires_at: Timestamp,
+) {
+    client
+        .update_item()
+        .table_name(table)
+        .key("event_id", AttributeValue::S(photo.event_id.to_string()))
+        .key("photo_id", AttributeValue::S(photo.photo_id.to_string()))
+        .update_expression("SET expires_at = :exp, ttl_epoch = :ttl")
+        .expression_attribute_values(":exp", AttributeValue::S(expires_at.to_rfc3339()))
+        .expression_attribute_values(
+            ":ttl",
+            AttributeValue::N(expires_at.epoch_secs().to_string()),
+        )
+        .send()
+        .await
+        .expect("raw photo update");
+}
+
+async fn children_ttl(client: &aws_sdk_dynamodb::Client, table: &str, event_id: EventId) -> String {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(format!("event#{event_id}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .and_then(|item| item.get("children_ttl_epoch").cloned())
+        .and_then(|v| v.as_n().ok().cloned())
+        .expect("the event row has children_ttl_epoch")
+}
+
+/// `update_event` writes the event row, then carries a new expiry to the children. A
+/// failure in between leaves children behind with the marker `children_ttl_epoch` still at
+/// the old expiry; the next update of the event (here: the same change repeated, as a
+/// client retrying its PATCH does) finishes the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_expiry_cascade_is_finished_by_the_next_update() {
+    let fixture = dynamo_catalog().await;
+    let catalog = fixture.catalog();
+    let tables = fixture.dynamo().tables().clone();
+    let client = raw_client(fixture.endpoint_url()).await;
+    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
+    let event = event_at(&owner, &format!("e-{}", unique()));
+    catalog.insert_event(&event).await.expect("insert event");
+    let photos: Vec<Photo> = (0..3).map(|n| photo_of(&event, n)).collect();
+    catalog.insert_photos(&photos).await.expect("insert photos");
+
+    let mut change = event.clone();
+    change.expires_at = event.expires_at.plus_secs(7 * 86_400);
+    let updated = catalog.update_event(&change).await.expect("extend");
+    let new_ttl = change.expires_at.epoch_secs().to_string();
+    assert_eq!(
+        children_ttl(&client, &tables.events, event.event_id).await,
+        new_ttl
+    );
+
+    // What a failure right after the event write leaves: one photo and the marker behind.
+    set_raw_photo_expiry(&client, &tables.photos, &photos[0], event.expires_at).await;
+    client
+        .update_item()
+        .table_name(&tables.events)
+        .key("pk", AttributeValue::S(format!("event#{}", event.event_id)))
+        .update_expression("SET children_ttl_epoch = :ttl")
+        .expression_attribute_values(
+            ":ttl",
+            AttributeValue::N(event.expires_at.epoch_secs().to_string()),
+        )
+        .send()
+        .await
+        .expect("raw marker update");
+    assert_eq!(
+        catalog
+            .get_photo(event.event_id, photos[0].photo_id)
+            .await
+            .expect("left behind")
+            .expires_at,
+        event.expires_at
+    );
+
+    let again = catalog
+        .update_event(&updated)
+        .await
+        .expect("the same PATCH again");
+    assert_eq!(again.expires_at, change.expires_at);
+    for photo in &photos {
+        assert_eq!(
+            catalog
+                .get_photo(event.event_id, photo.photo_id)
+                .await
+                .expect("photo")
+                .expires_at,
+            change.expires_at
+        );
+    }
+    assert_eq!(
+        children_ttl(&client, &tables.events, event.event_id).await,
+        new_ttl
+    );
+}
+
+/// An update that leaves the expiry as it is (a rename, a new cover) does not read or
+/// rewrite the children: a photo given another expiry behind the adapter's back keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_without_expiry_change_leaves_the_children_alone() {
+    let fixture = dynamo_catalog().await;
+    let catalog = fixture.catalog();
+    let tables = fixture.dynamo().tables().clone();
+    let client = raw_client(fixture.endpoint_url()).await;
+    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
+    let event = event_at(&owner, &format!("e-{}", unique()));
+    catalog.insert_event(&event).await.expect("insert event");
+    let photo = photo_of(&event, 1);
+    catalog
+        .insert_photos(std::slice::from_ref(&photo))
+        .await
+        .expect("insert photo");
+    let marked = event.expires_at.plus_secs(-3_600);
+    set_raw_photo_expiry(&client, &tables.photos, &photo, marked).await;
+
+    let mut rename = event.clone();
+    rename.name = "Renamed".to_owned();
+    catalog.update_event(&rename).await.expect("rename");
+    assert_eq!(
+        catalog
+            .get_photo(event.event_id, photo.photo_id)
+            .await
+            .expect("photo")
+            .expires_at,
+        marked
+    );
 }
 
 /// The SAM template mirrors `schema`; this checks that `create_tables` does too.

@@ -8,6 +8,10 @@
 //! - Updates are conditional on `version`: the stored row must still have the caller's
 //!   version, else `Conflict`; the returned row carries `version + 1`.
 //! - Lists are cursor-paged; every item appears exactly once across pages, in order.
+//! - A child row (photo, access code, job) carries its event's `expires_at` (DESIGN §4):
+//!   `update_event` carries a changed expiry to every live child, and the child updates keep
+//!   the stored expiry whatever their caller's copy says. An access code's own expiry is its
+//!   `valid_until`, which neither touches.
 
 use async_trait::async_trait;
 
@@ -80,6 +84,21 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     ) -> Result<Page<Event>>;
     /// Replaces the mutable fields (`name`, `expires_at`, `cover_photo_id`, `watermark`)
     /// conditional on `version`. `slug`, `owner_id` and `photo_count` are not changed here.
+    ///
+    /// A changed `expires_at` is carried to the event's child rows: once this returns `Ok`,
+    /// every photo, access code and job of the event that was live carries the new
+    /// `expires_at`, so extending the event keeps them and shortening it (into the past, too)
+    /// ends them with it. Children already expired stay gone; the children's `version`s and
+    /// a code's `valid_until` are left alone.
+    ///
+    /// SQLite does this in the event's transaction. DynamoDB cannot: it writes the event row,
+    /// then the children (paged, in parallel). Should that fail half-way, the error is
+    /// returned (`Transient` for throttling or an unreachable service) with the event row
+    /// already changed and some children not yet; the next `update_event` of the event,
+    /// whatever it changes (e.g. the same PATCH repeated), finishes the job, because the
+    /// event row records which expiry its children were last all brought to. (When the new
+    /// expiry is already past there is no next update: the event answers `Expired`, and the
+    /// reaper's `delete_event` removes what remains.)
     async fn update_event(&self, event: &Event) -> Result<Event>;
     /// Atomically adds `delta` to the photo counter unless the result would exceed `limit`
     /// (`TooLarge`, code `event_photo_limit`) or go below zero. Returns the new count.
@@ -115,7 +134,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
         query: &PhotoQuery,
         page: &PageRequest,
     ) -> Result<Page<Photo>>;
-    /// Replaces a photo conditional on `version`; `NotFound` if it is gone.
+    /// Replaces a photo conditional on `version`; `NotFound` if it is gone. Its `expires_at`
+    /// stays the stored one (the event's).
     async fn update_photo(&self, photo: &Photo) -> Result<Photo>;
     /// Deletes a photo row; deleting a missing photo is not an error.
     async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<()>;
@@ -129,7 +149,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     async fn get_code(&self, event_id: EventId, code_key: &str) -> Result<AccessCode>;
     /// The event's codes (revoked ones included), oldest first.
     async fn list_codes(&self, event_id: EventId, page: &PageRequest) -> Result<Page<AccessCode>>;
-    /// Replaces a code conditional on `version`.
+    /// Replaces a code conditional on `version`. Its `expires_at` stays the stored one (the
+    /// event's); `valid_until` is the caller's.
     async fn update_code(&self, code: &AccessCode) -> Result<AccessCode>;
 
     // --- counters ----------------------------------------------------------------------
@@ -146,6 +167,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     async fn insert_job(&self, job: &Job) -> Result<()>;
     /// One job; `NotFound` if absent or expired.
     async fn get_job(&self, event_id: EventId, job_id: JobId) -> Result<Job>;
-    /// Replaces a job conditional on `version`.
+    /// Replaces a job conditional on `version`. Its `expires_at` stays the stored one (the
+    /// event's).
     async fn update_job(&self, job: &Job) -> Result<Job>;
 }

@@ -92,14 +92,15 @@ impl DynamoCatalog {
     pub(super) async fn update_code_row(&self, code: &AccessCode) -> Result<AccessCode> {
         let mut next = code.clone();
         next.version = code.version.saturating_add(1);
-        self.put_versioned(
-            &self.tables.access_codes,
-            code_item(&next)?,
-            code_key(code.event_id, &code.code_key),
-            code.version,
-            code_not_found,
-        )
-        .await?;
-        Ok(next)
+        let stored = self
+            .put_versioned(
+                &self.tables.access_codes,
+                code_item(&next)?,
+                code_key(code.event_id, &code.code_key),
+                code.version,
+                code_not_found,
+            )
+            .await?;
+        self.code_from(stored)
     }
 }

@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Updat
 
 use super::DynamoCatalog;
 use super::errors::{TransactFailure, build_error, sdk_error, transact_error};
-use super::items::{Item, event_item, event_pk, from_item, get_n, get_s, key1, n, path_pk, s};
+use super::items::{
+    Item, event_item, event_pk, from_item, get_n, get_s, key1, n, path_pk, s, to_attribute,
+};
 use super::paging::{ListSpec, Source};
 use super::schema::{BY_OWNER, attr};
 use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
@@ -290,9 +292,14 @@ impl DynamoCatalog {
             }
             Err(TransactFailure::Other(err)) => return Err(err),
         }
-        self.load_event(event.event_id)
+        let stored = self
+            .get_item(table, key1(attr::PK, pk.clone()))
             .await?
-            .ok_or_else(event_not_found)
+            .ok_or_else(event_not_found)?;
+        let updated: Event = from_item(stored.clone(), table, &pk)?;
+        // Not atomic with the write above: see `expiry` for what happens if this fails.
+        self.settle_children_expiry(event.event_id, stored).await?;
+        Ok(updated)
     }
 
     pub(super) async fn add_to_photo_count(
@@ -452,9 +459,4 @@ impl DynamoCatalog {
             Err(TransactFailure::Other(err)) => Err(err),
         }
     }
-}
-
-fn to_attribute<T: serde::Serialize>(value: &T) -> Result<aws_sdk_dynamodb::types::AttributeValue> {
-    serde_dynamo::to_attribute_value(value)
-        .map_err(|e| Error::internal("value could not be serialised", e))
 }

@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 /// One DynamoDB item.
 pub(super) type Item = HashMap<String, AttributeValue>;
 
+/// The domain field every expiring row has (an RFC 3339 string; `ttl_epoch` is its number).
+pub(super) const EXPIRES_AT: &str = "expires_at";
+
 /// A string attribute.
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -43,6 +46,12 @@ pub(super) fn get_n(item: &Item, name: &str) -> Option<i64> {
 /// may still return it). An item without one never expires.
 pub(super) fn ttl_passed(item: &Item, now: Timestamp) -> bool {
     get_n(item, attr::TTL).is_some_and(|ttl| Timestamp::from_epoch_secs(ttl).has_passed(now))
+}
+
+/// Serialises one value the way it appears inside a row.
+pub(super) fn to_attribute<T: Serialize>(value: &T) -> Result<AttributeValue> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| Error::internal("value could not be serialised", e))
 }
 
 /// Serialises a domain row.
@@ -105,7 +114,7 @@ pub(super) fn key2(
     ])
 }
 
-/// The event row with its key, GSI and TTL attributes.
+/// The event row with its key, GSI and TTL attributes, as first written.
 pub(super) fn event_item(event: &Event) -> Result<Item> {
     let mut item = to_item(event)?;
     item.insert(attr::PK.to_owned(), s(event_pk(event.event_id)));
@@ -118,6 +127,11 @@ pub(super) fn event_item(event: &Event) -> Result<Item> {
         )),
     );
     item.insert(attr::TTL.to_owned(), n(event.expires_at.epoch_secs()));
+    // A new event's children are made with its expiry: nothing to carry to them yet.
+    item.insert(
+        attr::CHILDREN_TTL.to_owned(),
+        n(event.expires_at.epoch_secs()),
+    );
     Ok(item)
 }
 

@@ -42,14 +42,19 @@ impl DynamoCatalog {
     pub(super) async fn update_job_row(&self, job: &Job) -> Result<Job> {
         let mut next = job.clone();
         next.version = job.version.saturating_add(1);
-        self.put_versioned(
+        let stored = self
+            .put_versioned(
+                &self.tables.jobs,
+                job_item(&next)?,
+                job_key(job.event_id, job.job_id),
+                job.version,
+                job_not_found,
+            )
+            .await?;
+        from_item(
+            stored,
             &self.tables.jobs,
-            job_item(&next)?,
-            job_key(job.event_id, job.job_id),
-            job.version,
-            job_not_found,
+            &format!("{}/{}", job.event_id, job.job_id),
         )
-        .await?;
-        Ok(next)
     }
 }

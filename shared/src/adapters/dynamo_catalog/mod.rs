@@ -20,6 +20,9 @@
 //! order. `ttl_epoch` is the row's `expires_at` as a number (the domain field is a string,
 //! which DynamoDB TTL ignores); child rows carry their event's expiry. TTL deletes lazily
 //! (and moto never does), so every read treats a row whose `ttl_epoch` has passed as gone.
+//! An event row's `children_ttl_epoch` says which expiry its children were last all brought
+//! to: `update_event` carries a changed expiry to them after writing the event (module
+//! `expiry`).
 //!
 //! # Uniqueness and races
 //!
@@ -40,6 +43,7 @@ mod codes;
 mod counters;
 mod errors;
 mod events;
+mod expiry;
 mod items;
 mod jobs;
 mod ops;

@@ -3,10 +3,13 @@
 
 use super::DynamoCatalog;
 use super::errors::sdk_error;
-use super::items::{Item, n, ttl_passed};
+use super::items::{EXPIRES_AT, Item, get_n, n, ttl_passed};
 use super::schema::attr;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
+
+/// Puts of one versioned row repeated because its expiry changed under it.
+const EXPIRY_RETRIES: usize = 3;
 
 impl DynamoCatalog {
     /// The item at `key` (strongly consistent), if any, expired or not.
@@ -49,41 +52,72 @@ impl DynamoCatalog {
         }
     }
 
-    /// Replaces the live item at `key` with `item` if its `version` is still `version`.
-    /// A missing or expired item is `gone`; another version is `Conflict`.
+    /// Replaces the live item at `key` with `item` if its `version` is still `version`, and
+    /// returns what was written. A missing or expired item is `gone`; another version is
+    /// `Conflict`.
+    ///
+    /// `item` is a child row (photo, code, job), whose expiry is its event's: `update_event`
+    /// carries a new one to every child without touching versions. So the put is also
+    /// conditional on the stored TTL, and when only that differs it is repeated with the
+    /// stored `expires_at` and `ttl_epoch`: a copy read before such a change neither undoes
+    /// it nor conflicts.
     pub(super) async fn put_versioned(
         &self,
         table: &str,
-        item: Item,
+        mut item: Item,
         key: Item,
         version: u64,
         gone: impl FnOnce() -> Error,
-    ) -> Result<()> {
+    ) -> Result<Item> {
         let now = Timestamp::now();
         let hash = key.keys().next().cloned().unwrap_or_default();
-        let result = self
-            .client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_exists(#h) AND #v = :v AND #ttl > :now")
-            .expression_attribute_names("#h", hash)
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_names("#ttl", attr::TTL)
-            .expression_attribute_values(":v", n(version))
-            .expression_attribute_values(":now", n(now.epoch_secs()))
-            .send()
-            .await;
-        match result.map_err(|e| sdk_error("PutItem", table, e)) {
-            Ok(_) => Ok(()),
-            Err(err) if err.is_conflict() => match self.get_item(table, key).await? {
-                Some(current) if !ttl_passed(&current, now) => Err(Error::conflict(
+        for _ in 0..EXPIRY_RETRIES {
+            let ttl = item.get(attr::TTL).cloned().ok_or_else(|| {
+                Error::internal_msg(format!("a row for {table} has no {}", attr::TTL))
+            })?;
+            let result = self
+                .client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item.clone()))
+                .condition_expression(
+                    "attribute_exists(#h) AND #v = :v AND #ttl > :now AND #ttl = :ttl",
+                )
+                .expression_attribute_names("#h", hash.clone())
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_names("#ttl", attr::TTL)
+                .expression_attribute_values(":v", n(version))
+                .expression_attribute_values(":now", n(now.epoch_secs()))
+                .expression_attribute_values(":ttl", ttl)
+                .send()
+                .await;
+            let current = match result.map_err(|e| sdk_error("PutItem", table, e)) {
+                Ok(_) => return Ok(item),
+                Err(err) if err.is_conflict() => match self.get_item(table, key.clone()).await? {
+                    Some(current) if !ttl_passed(&current, now) => current,
+                    _ => return Err(gone()),
+                },
+                Err(err) => return Err(err),
+            };
+            let stored_version = get_n(&current, "version").and_then(|v| u64::try_from(v).ok());
+            if stored_version != Some(version) {
+                return Err(Error::conflict(
                     "version_conflict",
                     "the item was changed by someone else; reload and try again",
-                )),
-                _ => Err(gone()),
-            },
-            Err(err) => Err(err),
+                ));
+            }
+            // Same version, another expiry: the event's expiry changed since the caller read
+            // the row. Keep the stored one.
+            for name in [EXPIRES_AT, attr::TTL] {
+                let value = current.get(name).cloned().ok_or_else(|| {
+                    Error::internal_msg(format!("a row in {table} has no {name}"))
+                })?;
+                item.insert(name.to_owned(), value);
+            }
         }
+        Err(Error::Transient {
+            message: format!("the expiry of a row in {table} kept changing; retry"),
+            source: None,
+        })
     }
 }

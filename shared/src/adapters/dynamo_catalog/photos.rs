@@ -204,15 +204,16 @@ impl DynamoCatalog {
     pub(super) async fn update_photo_row(&self, photo: &Photo) -> Result<Photo> {
         let mut next = photo.clone();
         next.version = photo.version.saturating_add(1);
-        self.put_versioned(
-            &self.tables.photos,
-            photo_item(&next)?,
-            photo_key(photo.event_id, photo.photo_id),
-            photo.version,
-            photo_not_found,
-        )
-        .await?;
-        Ok(next)
+        let stored = self
+            .put_versioned(
+                &self.tables.photos,
+                photo_item(&next)?,
+                photo_key(photo.event_id, photo.photo_id),
+                photo.version,
+                photo_not_found,
+            )
+            .await?;
+        self.photo_from(stored)
     }
 
     pub(super) async fn delete_photo_row(

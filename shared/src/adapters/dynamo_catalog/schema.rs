@@ -13,6 +13,10 @@ pub mod attr {
     pub const PK: &str = "pk";
     /// TTL attribute (number, epoch seconds) on every expiring item.
     pub const TTL: &str = "ttl_epoch";
+    /// On an event row: the `ttl_epoch` its child rows were last all brought to (number).
+    /// While it differs from the row's own `ttl_epoch`, an expiry change is still being
+    /// carried to the children (see `DynamoCatalog::update_event`).
+    pub const CHILDREN_TTL: &str = "children_ttl_epoch";
     /// Event id: partition key of the child tables.
     pub const EVENT_ID: &str = "event_id";
     /// Photo id: sort key of `Photos`.

@@ -6,7 +6,7 @@ use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
     to_json, to_u64,
 };
-use crate::domain::{AccessCode, EventId, Page, PageRequest};
+use crate::domain::{AccessCode, EventId, Page, PageRequest, Timestamp};
 use crate::error::{Error, Result};
 
 /// The event's live codes, oldest first, from `access_codes_by_created`.
@@ -101,20 +101,24 @@ pub(super) fn update(conn: &mut Connection, change: &AccessCode) -> Result<Acces
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
     let event = change.event_id.to_string();
-    let stored: Option<i64> = tx
+    let stored: Option<(i64, i64)> = tx
         .query_row(
-            "SELECT version FROM access_codes
+            "SELECT version, expires_at FROM access_codes
              WHERE event_id = ?1 AND code_key = ?2 AND expires_at > ?3",
             params![event, change.code_key, now_secs()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
         .map_err(db_err)?;
-    if to_u64(stored.ok_or_else(not_found)?)? != change.version {
+    let (stored, expires_at) = stored.ok_or_else(not_found)?;
+    if to_u64(stored)? != change.version {
         return Err(stale());
     }
     let mut code = change.clone();
     code.version += 1;
+    // The row's expiry is the event's (`update_event` cascades it); the code's own is
+    // `valid_until`, which the caller may change.
+    code.expires_at = Timestamp::from_epoch_secs(expires_at);
     let changed = tx
         .execute(
             "UPDATE access_codes SET created_at = ?4, expires_at = ?5, version = ?6, body = ?7

@@ -210,6 +210,7 @@ pub(super) fn update(conn: &mut Connection, change: &Event) -> Result<Event> {
     if event.version != change.version {
         return Err(stale());
     }
+    let stored_expiry = event.expires_at;
     change.name.clone_into(&mut event.name);
     event.expires_at = change.expires_at;
     event.cover_photo_id = change.cover_photo_id;
@@ -231,8 +232,40 @@ pub(super) fn update(conn: &mut Connection, change: &Event) -> Result<Event> {
     if changed != 1 {
         return Err(stale());
     }
+    if stored_expiry != event.expires_at {
+        carry_expiry_to_children(&tx, event.event_id, event.expires_at)?;
+    }
     tx.commit().map_err(db_err)?;
     Ok(event)
+}
+
+/// Every child row carries its event's expiry (DESIGN §4). Rows already expired are gone and
+/// stay gone; versions are left alone, as `add_photo_count` leaves the event's, so the
+/// cascade never makes a concurrent edit of a child conflict (the child updates keep the
+/// stored expiry instead of the one in their copy).
+const CASCADE_EXPIRY: [&str; 3] = [
+    "UPDATE photos SET expires_at = ?2, body = json_set(body, '$.expires_at', ?3)
+     WHERE event_id = ?1 AND expires_at > ?4",
+    "UPDATE access_codes SET expires_at = ?2, body = json_set(body, '$.expires_at', ?3)
+     WHERE event_id = ?1 AND expires_at > ?4",
+    "UPDATE jobs SET expires_at = ?2, body = json_set(body, '$.expires_at', ?3)
+     WHERE event_id = ?1 AND expires_at > ?4",
+];
+
+fn carry_expiry_to_children(
+    tx: &Transaction<'_>,
+    event_id: EventId,
+    expires_at: Timestamp,
+) -> Result<()> {
+    let id = event_id.to_string();
+    // The body holds the timestamp as serde writes it (an RFC 3339 string).
+    let text = expires_at.to_rfc3339();
+    let now = now_secs();
+    for sql in CASCADE_EXPIRY {
+        tx.execute(sql, params![id, expires_at.epoch_secs(), text, now])
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 fn stale() -> Error {

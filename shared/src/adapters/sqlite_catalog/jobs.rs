@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json, to_u64};
-use crate::domain::{EventId, Job, JobId};
+use crate::domain::{EventId, Job, JobId, Timestamp};
 use crate::error::{Error, Result};
 
 fn not_found() -> Error {
@@ -50,19 +50,23 @@ pub(super) fn update(conn: &mut Connection, change: &Job) -> Result<Job> {
         .map_err(db_err)?;
     let event = change.event_id.to_string();
     let id = change.job_id.to_string();
-    let stored: Option<i64> = tx
+    let stored: Option<(i64, i64)> = tx
         .query_row(
-            "SELECT version FROM jobs WHERE event_id = ?1 AND job_id = ?2 AND expires_at > ?3",
+            "SELECT version, expires_at FROM jobs
+             WHERE event_id = ?1 AND job_id = ?2 AND expires_at > ?3",
             params![event, id, now_secs()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
         .map_err(db_err)?;
-    if to_u64(stored.ok_or_else(not_found)?)? != change.version {
+    let (stored, expires_at) = stored.ok_or_else(not_found)?;
+    if to_u64(stored)? != change.version {
         return Err(stale());
     }
     let mut job = change.clone();
     job.version += 1;
+    // The expiry is the event's (`update_event` cascades it).
+    job.expires_at = Timestamp::from_epoch_secs(expires_at);
     let changed = tx
         .execute(
             "UPDATE jobs SET expires_at = ?4, version = ?5, body = ?6

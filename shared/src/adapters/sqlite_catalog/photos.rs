@@ -6,7 +6,7 @@ use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
     to_json, to_u64,
 };
-use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId};
+use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{PhotoQuery, PhotoSort};
 
@@ -178,20 +178,24 @@ pub(super) fn update(conn: &mut Connection, change: &Photo) -> Result<Photo> {
         .map_err(db_err)?;
     let event = change.event_id.to_string();
     let id = change.photo_id.to_string();
-    let stored: Option<i64> = tx
+    let stored: Option<(i64, i64)> = tx
         .query_row(
-            "SELECT version FROM photos WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
+            "SELECT version, expires_at FROM photos
+             WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
             params![event, id, now_secs()],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
         .map_err(db_err)?;
-    let stored = to_u64(stored.ok_or_else(not_found)?)?;
-    if stored != change.version {
+    let (stored, expires_at) = stored.ok_or_else(not_found)?;
+    if to_u64(stored)? != change.version {
         return Err(stale());
     }
     let mut photo = change.clone();
     photo.version += 1;
+    // The expiry is the event's (`update_event` cascades it): a copy read before a cascade
+    // must not put the old one back.
+    photo.expires_at = Timestamp::from_epoch_secs(expires_at);
     let changed = tx
         .execute(
             "UPDATE photos SET sha256 = ?4, status = ?5, taken_key = ?6, expires_at = ?7,
