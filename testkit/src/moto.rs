@@ -33,8 +33,9 @@ impl MotoServer {
     /// is missing, does not start, or never announces its port.
     pub async fn start() -> Result<MotoServer, String> {
         let program = find_moto_server().ok_or_else(|| NOT_FOUND_HELP.to_owned())?;
-        let mut child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", "0"])
+        let python = interpreter_of(&program)?;
+        let mut child = Command::new(&python)
+            .args(["-c", ATOMIC_DYNAMODB, "-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -98,6 +99,34 @@ impl Drop for MotoServer {
     }
 }
 
+/// The wrapper that makes moto's DynamoDB apply each request atomically, as DynamoDB does.
+const ATOMIC_DYNAMODB: &str = include_str!("moto/atomic_dynamodb.py");
+
+/// The Python that runs `moto_server` (a pip console script): its `#!` line.
+fn interpreter_of(program: &std::path::Path) -> Result<PathBuf, String> {
+    let text = std::fs::read(program)
+        .map_err(|e| format!("cannot read {} ({e}); {NOT_FOUND_HELP}", program.display()))?;
+    let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let shebang = std::str::from_utf8(first)
+        .ok()
+        .and_then(|line| line.strip_prefix("#!"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .ok_or_else(|| {
+            format!(
+                "{} is not a Python console script (no #! line); {NOT_FOUND_HELP}",
+                program.display()
+            )
+        })?;
+    // `#!/usr/bin/env python3` names the interpreter after `env`.
+    let interpreter = match shebang.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [env, name, ..] if env.ends_with("/env") => PathBuf::from(name),
+        [path, ..] => PathBuf::from(path),
+        [] => return Err(format!("{} has an empty #! line", program.display())),
+    };
+    Ok(interpreter)
+}
+
 /// Extracts the port from ` * Running on http://127.0.0.1:PORT`.
 fn parse_port(line: &str) -> Option<u16> {
     let rest = line.split("Running on http://127.0.0.1:").nth(1)?;
@@ -129,6 +158,24 @@ pub fn workspace_root() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interpreter_comes_from_the_shebang() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = dir.path().join("moto_server");
+        std::fs::write(&script, "#!/opt/venv/bin/python3\nimport sys\n").expect("write");
+        assert_eq!(
+            interpreter_of(&script).expect("interpreter"),
+            PathBuf::from("/opt/venv/bin/python3")
+        );
+        std::fs::write(&script, "#!/usr/bin/env python3\n").expect("write");
+        assert_eq!(
+            interpreter_of(&script).expect("interpreter"),
+            PathBuf::from("python3")
+        );
+        std::fs::write(&script, "\x7fELF").expect("write");
+        assert!(interpreter_of(&script).is_err());
+    }
 
     #[test]
     fn port_is_read_from_the_banner() {
