@@ -11,7 +11,9 @@
 //! - A child row (photo, access code, job) carries its event's `expires_at` (DESIGN §4):
 //!   `update_event` carries a changed expiry to every live child, and the child updates keep
 //!   the stored expiry whatever their caller's copy says. An access code's own expiry is its
-//!   `valid_until`, which neither touches.
+//!   `valid_until`, which neither touches. Inserts store a new child with the expiry its
+//!   event has at the time of the write ([`child_expiry`]), so a request that read the
+//!   event before a change of its expiry cannot leave rows behind with the old one.
 
 use async_trait::async_trait;
 
@@ -20,6 +22,17 @@ use crate::domain::{
     Timestamp, User, UserId,
 };
 use crate::error::Result;
+
+/// The `expires_at` a new child row is stored with: its event's current expiry, so a row
+/// made from a copy of the event read before its expiry changed neither vanishes at the old
+/// time nor outlives the event. A row written already expired stays as it is (it is gone
+/// either way), and so does a row whose event has no row any more (`event` is `None`).
+pub fn child_expiry(own: Timestamp, event: Option<Timestamp>, now: Timestamp) -> Timestamp {
+    match event {
+        Some(event) if !own.has_passed(now) => event,
+        _ => own,
+    }
+}
 
 /// Order of a photo listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,6 +131,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     // --- photos ------------------------------------------------------------------------
 
     /// Registers new photos (any number; adapters batch). `Conflict` if a `photo_id` exists.
+    /// Each is stored with its event's current expiry ([`child_expiry`]).
     async fn insert_photos(&self, photos: &[Photo]) -> Result<()>;
     /// One photo; `NotFound` if absent or expired.
     async fn get_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<Photo>;
@@ -143,6 +157,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     // --- access codes ------------------------------------------------------------------
 
     /// Creates a code. `Conflict` (`code_exists`) if the event already has that `code_key`.
+    /// Stored with its event's current expiry ([`child_expiry`]).
     async fn insert_code(&self, code: &AccessCode) -> Result<()>;
     /// One code by its lookup key; `NotFound` if absent or its row expired. Revoked and
     /// past-`valid_until` codes are returned (the caller says 410).
@@ -163,7 +178,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
 
     // --- jobs --------------------------------------------------------------------------
 
-    /// Creates a job. `Conflict` if its id exists.
+    /// Creates a job. `Conflict` if its id exists. Stored with its event's current expiry
+    /// ([`child_expiry`]).
     async fn insert_job(&self, job: &Job) -> Result<()>;
     /// One job; `NotFound` if absent or expired.
     async fn get_job(&self, event_id: EventId, job_id: JobId) -> Result<Job>;

@@ -56,6 +56,7 @@ macro_rules! catalog_conformance {
             event_expiry_change_reaches_every_photo_across_pages,
             event_expiry_change_does_not_revive_expired_children,
             child_update_from_before_an_expiry_change_keeps_the_new_expiry,
+            child_inserted_after_an_expiry_change_takes_the_events_expiry,
             add_photo_count_adds_and_subtracts_within_bounds,
             add_photo_count_over_limit_is_too_large_and_unchanged,
             add_photo_count_below_zero_fails_and_is_unchanged,
@@ -905,6 +906,25 @@ async fn assert_children_expire_at(
                 .expect("the job is still there"),
             expected
         );
+    }
+}
+
+/// GIVEN photos, codes and a job made from a copy of the event read before its expiry
+/// changed (an uploads call, a new code or a derivative request racing a PATCH),
+/// WHEN they are inserted after the change, whether it extended or shortened the expiry,
+/// THEN they are stored with the event's current expiry: none is left to vanish at the old
+/// time or to outlive its event.
+pub async fn child_inserted_after_an_expiry_change_takes_the_events_expiry(catalog: &dyn Catalog) {
+    for shift in [60 * DAY, -DAY] {
+        let read_before = insert_live_event(catalog).await;
+        let changed = read_before.expires_at.plus_secs(shift);
+        change_expiry(catalog, &read_before, changed).await;
+        let children = insert_children(catalog, &read_before).await;
+        assert!(
+            children.photos.iter().all(|p| p.expires_at != changed),
+            "the rows were made with the old expiry"
+        );
+        assert_children_expire_at(catalog, &children, changed).await;
     }
 }
 

@@ -39,7 +39,9 @@ impl DynamoCatalog {
             attr::EVENT_ID,
             || Error::conflict("code_exists", "the event already has that code"),
         )
-        .await
+        .await?;
+        self.align_new_children(code.event_id, &[code.expires_at.epoch_secs()])
+            .await
     }
 
     pub(super) async fn get_code_row(&self, event_id: EventId, key: &str) -> Result<AccessCode> {

@@ -89,6 +89,50 @@ impl DynamoCatalog {
         })
     }
 
+    /// After new child rows were written with the expiries `written` (from the writer's copy
+    /// of the event): if the event's expiry is another now, it changed after the writer read
+    /// it, and the cascade that carried the change may have listed the children before these
+    /// existed. So the event's live children are brought to its current expiry, re-reading
+    /// the event until it holds still ([`crate::ports::child_expiry`]). Costs one consistent
+    /// read when nothing raced.
+    pub(super) async fn align_new_children(
+        &self,
+        event_id: EventId,
+        written: &[i64],
+    ) -> Result<()> {
+        let table = &self.tables.events;
+        let pk = event_pk(event_id);
+        let now = Timestamp::now().epoch_secs();
+        let mut carried: Option<i64> = None;
+        for _ in 0..ROUNDS {
+            let Some(event) = self.get_item(table, key1(attr::PK, pk.clone())).await? else {
+                // Deleted meanwhile: its children go with it.
+                return Ok(());
+            };
+            let ttl = get_n(&event, attr::TTL).ok_or_else(|| {
+                Error::internal_msg(format!(
+                    "malformed item in {table} at key {pk}: no {}",
+                    attr::TTL
+                ))
+            })?;
+            let settled = match carried {
+                Some(carried) => carried == ttl,
+                None => written.iter().all(|&w| w == ttl || w <= now),
+            };
+            if settled {
+                return Ok(());
+            }
+            self.set_children_expiry(event_id, ttl).await?;
+            carried = Some(ttl);
+        }
+        Err(Error::Transient {
+            message: format!(
+                "the expiry of event {event_id} kept changing while new rows were written"
+            ),
+            source: None,
+        })
+    }
+
     /// Sets `ttl` (and the matching `expires_at`) on every live child row of the event.
     async fn set_children_expiry(&self, event_id: EventId, ttl: i64) -> Result<()> {
         let expires = to_attribute(&Timestamp::from_epoch_secs(ttl))?;

@@ -24,7 +24,9 @@ impl DynamoCatalog {
         self.put_new(&self.tables.jobs, job_item(job)?, attr::EVENT_ID, || {
             Error::conflict("job_exists", "a job with that id already exists")
         })
-        .await
+        .await?;
+        self.align_new_children(job.event_id, &[job.expires_at.epoch_secs()])
+            .await
     }
 
     pub(super) async fn get_job_row(&self, event_id: EventId, job_id: JobId) -> Result<Job> {

@@ -1,6 +1,6 @@
 //! Photos: batched registration, reads, listings in two orders, digest lookups.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -66,7 +66,18 @@ impl DynamoCatalog {
             .iter()
             .map(|p| photo_item(p).and_then(put))
             .collect::<Result<Vec<_>>>()?;
-        self.batch_write(table, requests).await
+        self.batch_write(table, requests).await?;
+        let mut written: BTreeMap<EventId, Vec<i64>> = BTreeMap::new();
+        for photo in photos {
+            written
+                .entry(photo.event_id)
+                .or_default()
+                .push(photo.expires_at.epoch_secs());
+        }
+        for (event_id, expiries) in written {
+            self.align_new_children(event_id, &expiries).await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn get_photo_row(

@@ -2,12 +2,14 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::events;
 use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
     to_json, to_u64,
 };
 use crate::domain::{AccessCode, EventId, Page, PageRequest, Timestamp};
 use crate::error::{Error, Result};
+use crate::ports::child_expiry;
 
 /// The event's live codes, oldest first, from `access_codes_by_created`.
 /// `?1` event, `?2` now, `?3` limit, `?4`/`?5` the cursor key.
@@ -23,8 +25,20 @@ fn not_found() -> Error {
     Error::not_found("code_not_found", "no such access code")
 }
 
-pub(super) fn insert(conn: &Connection, code: &AccessCode) -> Result<()> {
-    conn.execute(
+pub(super) fn insert(conn: &mut Connection, code: &AccessCode) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let expires_at = child_expiry(
+        code.expires_at,
+        events::stored_expiry(&tx, code.event_id)?,
+        Timestamp::now(),
+    );
+    let code = &AccessCode {
+        expires_at,
+        ..code.clone()
+    };
+    tx.execute(
         "INSERT INTO access_codes (event_id, code_key, created_at, expires_at, version, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -43,7 +57,8 @@ pub(super) fn insert(conn: &Connection, code: &AccessCode) -> Result<()> {
         } else {
             db_err(e)
         }
-    })
+    })?;
+    tx.commit().map_err(db_err)
 }
 
 pub(super) fn get(conn: &Connection, event_id: EventId, code_key: &str) -> Result<AccessCode> {

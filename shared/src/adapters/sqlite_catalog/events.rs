@@ -146,6 +146,17 @@ pub(super) fn get(conn: &Connection, event_id: EventId) -> Result<Event> {
     live(load(conn, event_id)?)
 }
 
+/// The expiry stored for the event, if it has a row (live or expired): what its new child
+/// rows take ([`crate::ports::child_expiry`]).
+pub(super) fn stored_expiry(conn: &Connection, event_id: EventId) -> Result<Option<Timestamp>> {
+    conn.prepare_cached("SELECT expires_at FROM events WHERE event_id = ?1")
+        .map_err(db_err)?
+        .query_row([event_id.to_string()], |row| row.get::<_, i64>(0))
+        .optional()
+        .map(|secs| secs.map(Timestamp::from_epoch_secs))
+        .map_err(db_err)
+}
+
 pub(super) fn find_by_path(conn: &Connection, owner_id: &UserId, slug: &str) -> Result<Event> {
     let claim: Option<(String, Option<i64>)> = conn
         .query_row(

@@ -2,16 +2,30 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::events;
 use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json, to_u64};
 use crate::domain::{EventId, Job, JobId, Timestamp};
 use crate::error::{Error, Result};
+use crate::ports::child_expiry;
 
 fn not_found() -> Error {
     Error::not_found("job_not_found", "no such job")
 }
 
-pub(super) fn insert(conn: &Connection, job: &Job) -> Result<()> {
-    conn.execute(
+pub(super) fn insert(conn: &mut Connection, job: &Job) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let expires_at = child_expiry(
+        job.expires_at,
+        events::stored_expiry(&tx, job.event_id)?,
+        Timestamp::now(),
+    );
+    let job = &Job {
+        expires_at,
+        ..job.clone()
+    };
+    tx.execute(
         "INSERT INTO jobs (event_id, job_id, expires_at, version, body)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -29,7 +43,8 @@ pub(super) fn insert(conn: &Connection, job: &Job) -> Result<()> {
         } else {
             db_err(e)
         }
-    })
+    })?;
+    tx.commit().map_err(db_err)
 }
 
 pub(super) fn get(conn: &Connection, event_id: EventId, job_id: JobId) -> Result<Job> {

@@ -1,14 +1,19 @@
 //! Photos: batch registration, digest lookup, and index-ordered pages.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::events;
 use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
     to_json, to_u64,
 };
 use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{PhotoQuery, PhotoSort};
+use crate::ports::{PhotoQuery, PhotoSort, child_expiry};
 
 /// Capture time for ordering; unknown times sort after every real one.
 fn taken_key(photo: &Photo) -> i64 {
@@ -28,6 +33,9 @@ pub(super) fn insert(conn: &mut Connection, photos: &[Photo]) -> Result<()> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
     {
+        // Read inside the write transaction, so no expiry change can slip in between.
+        let now = Timestamp::now();
+        let mut event_expiry = HashMap::new();
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO photos (event_id, photo_id, sha256, status, taken_key, expires_at,
@@ -36,15 +44,28 @@ pub(super) fn insert(conn: &mut Connection, photos: &[Photo]) -> Result<()> {
             )
             .map_err(db_err)?;
         for photo in photos {
+            let event = match event_expiry.entry(photo.event_id) {
+                Entry::Occupied(known) => *known.get(),
+                Entry::Vacant(slot) => *slot.insert(events::stored_expiry(&tx, photo.event_id)?),
+            };
+            let expires_at = child_expiry(photo.expires_at, event, now);
+            let photo = if expires_at == photo.expires_at {
+                Cow::Borrowed(photo)
+            } else {
+                Cow::Owned(Photo {
+                    expires_at,
+                    ..photo.clone()
+                })
+            };
             stmt.execute(params![
                 photo.event_id.to_string(),
                 photo.photo_id.to_string(),
                 photo.sha256,
                 photo.status.as_str(),
-                taken_key(photo),
+                taken_key(&photo),
                 photo.expires_at.epoch_secs(),
                 to_i64(photo.version)?,
-                to_json(photo)?
+                to_json(&*photo)?
             ])
             .map_err(|e| {
                 if is_constraint(&e) {
