@@ -1,7 +1,8 @@
 //! DynamoDB-specific behaviour of `DynamoCatalog` that the shared catalog suite cannot
 //! express: the tables match `schema`, SDK failures map to the right error, malformed items
-//! are named, claim items keep racing creators from both winning, and an expiry change
-//! interrupted half-way through the children is finished later.
+//! are named, claim items keep racing creators from both winning, an expiry change
+//! interrupted half-way through the children is finished later, and ending an event deletes
+//! its children outright.
 
 use std::collections::HashMap;
 
@@ -201,6 +202,67 @@ async fn update_without_expiry_change_leaves_the_children_alone() {
             .expires_at,
         marked
     );
+}
+
+/// Items stored in `table` under the event's partition, expired or not.
+async fn items_in_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    event_id: EventId,
+) -> usize {
+    let out = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("event_id = :e")
+        .expression_attribute_values(":e", AttributeValue::S(event_id.to_string()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query the partition");
+    out.items.unwrap_or_default().len()
+}
+
+/// Ending an event at once (PATCH into the past, or the delete route's first step) deletes
+/// its children in batches instead of rewriting each one's expiry: the items are gone from
+/// the table, not merely past their TTL, and the event row itself stays for `delete_event`
+/// (or the reaper) with its path claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_an_event_deletes_its_children_outright() {
+    let fixture = dynamo_catalog().await;
+    let catalog = fixture.catalog();
+    let tables = fixture.dynamo().tables().clone();
+    let client = raw_client(fixture.endpoint_url()).await;
+    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
+    let event = event_at(&owner, &format!("e-{}", unique()));
+    catalog.insert_event(&event).await.expect("insert event");
+    let photos: Vec<Photo> = (0..60).map(|n| photo_of(&event, n)).collect();
+    catalog.insert_photos(&photos).await.expect("insert photos");
+    assert_eq!(
+        items_in_partition(&client, &tables.photos, event.event_id).await,
+        60
+    );
+
+    let mut ended = event.clone();
+    ended.expires_at = Timestamp::now().plus_secs(-1);
+    catalog.update_event(&ended).await.expect("end the event");
+
+    assert_eq!(
+        items_in_partition(&client, &tables.photos, event.event_id).await,
+        0,
+        "the photo items are deleted"
+    );
+    assert!(matches!(
+        catalog.get_event(event.event_id).await,
+        Err(Error::Expired { .. })
+    ));
+    catalog
+        .delete_event(event.event_id, None)
+        .await
+        .expect("delete what remains");
+    assert!(matches!(
+        catalog.get_event(event.event_id).await,
+        Err(Error::NotFound { .. })
+    ));
 }
 
 /// The SAM template mirrors `schema`; this checks that `create_tables` does too.

@@ -105,7 +105,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     /// a code's `valid_until` are left alone.
     ///
     /// SQLite does this in the event's transaction. DynamoDB cannot: it writes the event row,
-    /// then the children (paged, in parallel). Should that fail half-way, the error is
+    /// then the children (paged, in parallel; children ended by an expiry already past are
+    /// deleted rather than rewritten). Should that fail half-way, the error is
     /// returned (`Transient` for throttling or an unreachable service) with the event row
     /// already changed and some children not yet; the next `update_event` of the event,
     /// whatever it changes (e.g. the same PATCH repeated), finishes the job, because the

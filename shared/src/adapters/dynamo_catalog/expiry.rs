@@ -9,6 +9,12 @@
 //! Versions are left alone: child updates keep the stored expiry instead of their copy's
 //! (`put_versioned`), so an edit racing the cascade neither undoes it nor conflicts.
 //!
+//! An expiry already past (an event ended by a PATCH, or by the delete route, which ends the
+//! event before removing its objects) ends the children by deleting them, 25 to a
+//! `BatchWriteItem`: an ended row is gone either way, and rewriting every row of a 20,000-photo
+//! event one `UpdateItem` at a time only for `delete_event` to remove it next would double
+//! the writes of a delete.
+//!
 //! The event row records in `children_ttl_epoch` the expiry its children were last all
 //! brought to. The cascade runs whenever that differs from the row's `ttl_epoch`, and records
 //! its value only once done and only if the event still has that expiry. So:
@@ -133,11 +139,20 @@ impl DynamoCatalog {
         })
     }
 
-    /// Sets `ttl` (and the matching `expires_at`) on every live child row of the event.
+    /// Sets `ttl` (and the matching `expires_at`) on every live child row of the event; an
+    /// expiry already past deletes them instead (see the module comment).
     async fn set_children_expiry(&self, event_id: EventId, ttl: i64) -> Result<()> {
-        let expires = to_attribute(&Timestamp::from_epoch_secs(ttl))?;
         let id = event_id.to_string();
         let tables = &self.tables;
+        if Timestamp::from_epoch_secs(ttl).has_passed(Timestamp::now()) {
+            futures::try_join!(
+                self.delete_partition(&tables.photos, attr::EVENT_ID, attr::PHOTO_ID, &id),
+                self.delete_partition(&tables.access_codes, attr::EVENT_ID, attr::CODE_KEY, &id),
+                self.delete_partition(&tables.jobs, attr::EVENT_ID, attr::JOB_ID, &id),
+            )?;
+            return Ok(());
+        }
+        let expires = to_attribute(&Timestamp::from_epoch_secs(ttl))?;
         futures::try_join!(
             self.set_partition_expiry(&tables.photos, attr::PHOTO_ID, &id, ttl, &expires),
             self.set_partition_expiry(&tables.access_codes, attr::CODE_KEY, &id, ttl, &expires),
