@@ -1,6 +1,7 @@
 //! Custom derivatives end to end: real uploads through their tickets, the real processor
 //! making the photos ready, then the synchronous route and an async job worked through by
-//! the `process` function's handler, each result fetched through its signed URL and decoded.
+//! the `process` function's handler, each result fetched through its signed URL and decoded;
+//! a job that outlasts an invocation moves through the queue in slices.
 
 use serde_json::{Value, json};
 use shared::domain::{EventId, PhotoId, keys};
@@ -8,7 +9,7 @@ use shared::ports::Queue;
 use shared::processing::handler::handle_body;
 use shared::processing::{Outcome, PipelineDeriver, ProcessDeps, process_original};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, SAMPLE_JOB_ID};
 use testkit::api_flows::{create_event, file_entry, put_with_ticket, request_uploads};
 
@@ -33,6 +34,7 @@ fn process_deps(h: &ApiHarness) -> ProcessDeps {
         blobs: Arc::clone(&h.deps.blobs),
         deriver: Arc::new(PipelineDeriver::default()),
         lease_secs: 120,
+        jobs_queue: h.derive_queue.clone(),
     }
 }
 
@@ -190,11 +192,11 @@ async fn derivative_job_is_worked_through_by_the_processor_with_progress() {
         .expect("receive");
     assert_eq!(messages.len(), 1);
     let deps = process_deps(&h);
-    handle_body(&deps, &messages[0].body)
+    handle_body(&deps, &messages[0].body, None)
         .await
         .expect("job handled");
     // A duplicate delivery of a finished job changes nothing.
-    handle_body(&deps, &messages[0].body)
+    handle_body(&deps, &messages[0].body, None)
         .await
         .expect("duplicate handled");
 
@@ -233,11 +235,11 @@ async fn job_message_for_a_missing_job_is_dropped_and_foreign_bodies_are_not_job
     let deps = process_deps(&h);
     let missing = json!({"kind": "derivatives", "event_id": EventId::generate(),
         "job_id": shared::domain::JobId::generate()});
-    handle_body(&deps, &missing.to_string())
+    handle_body(&deps, &missing.to_string(), None)
         .await
         .expect("a job that is gone is nothing to do");
     // Not a job message and not an S3 notification: permanent, so not retried.
-    let err = handle_body(&deps, r#"{"kind": "derivatives"}"#)
+    let err = handle_body(&deps, r#"{"kind": "derivatives"}"#, None)
         .await
         .expect_err("garbage");
     assert_eq!(
@@ -245,4 +247,67 @@ async fn job_message_for_a_missing_job_is_dropped_and_foreign_bodies_are_not_job
         shared::error::RetryClass::Permanent,
         "{err}"
     );
+}
+
+/// A job given less time than `JOB_TIME_MARGIN` (as on Lambda near the deadline) does one
+/// item per delivery, saves it, and sends its message again before the delivery is acked:
+/// three photos take exactly three deliveries, progress shows after each, and the queue is
+/// empty once the job is done.
+#[tokio::test]
+async fn job_out_of_time_continues_in_a_new_message_one_item_at_least() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Slices").await;
+    let mut photo_ids = Vec::new();
+    for (w, h_px) in [(90, 60), (60, 90), (70, 70)] {
+        photo_ids.push(ready_photo(&h, &anna, &event_id, png(w, h_px)).await);
+    }
+    let (status, body) = h
+        .send(
+            ev("create_derivative_job")
+                .as_user(&anna)
+                .ids(Some(&event_id), None)
+                .json(json!({"photo_ids": photo_ids, "spec": {"resize": {"width": 30}, "format": "png"}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["job_id"].as_str().expect("job_id").to_owned();
+    let job_request = || {
+        ev("get_derivative_job")
+            .as_user(&anna)
+            .ids(Some(&event_id), None)
+            .path_replace(SAMPLE_JOB_ID, &job_id)
+    };
+
+    let deps = process_deps(&h);
+    let mut deliveries = 0;
+    loop {
+        let messages = h
+            .derive_queue
+            .receive(10, Duration::from_millis(10))
+            .await
+            .expect("receive");
+        let Some(delivery) = messages.first() else {
+            break;
+        };
+        assert_eq!(messages.len(), 1, "one message per job at a time");
+        deliveries += 1;
+        assert!(deliveries <= 3, "no more deliveries than items");
+        let out_of_time = Some(Instant::now());
+        handle_body(&deps, &delivery.body, out_of_time)
+            .await
+            .expect("slice handled");
+        h.derive_queue.ack(delivery).await.expect("ack");
+        let (status, progress) = h.send(job_request()).await;
+        assert_eq!(status, 200, "{progress}");
+        assert_eq!(progress["done"].as_u64(), Some(deliveries), "{progress}");
+        let want = if deliveries == 3 { "done" } else { "running" };
+        assert_eq!(progress["state"], want, "{progress}");
+    }
+    assert_eq!(deliveries, 3);
+    let (_, finished) = h.send(job_request()).await;
+    for item in finished["items"].as_array().expect("items") {
+        let img = fetch_image(item["url"].as_str().expect("url")).await;
+        assert_eq!(img.width(), 30, "{item}");
+    }
 }

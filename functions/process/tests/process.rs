@@ -7,8 +7,9 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
-use shared::adapters::{FsBlobs, SqliteCatalog};
+use shared::adapters::{FsBlobs, MemoryQueue, SqliteCatalog};
 use shared::domain::{
     Event, EventId, Job, JobId, JobItem, JobKind, JobState, Page, PageRequest, Photo, PhotoId,
     PhotoStatus, Timestamp, UploadKind, UserId, keys,
@@ -51,6 +52,7 @@ fn world_with(wrap: impl FnOnce(Arc<dyn Blobs>) -> Arc<dyn Blobs>) -> World {
         blobs: blobs.clone(),
         deriver: Arc::new(PipelineDeriver::default()),
         lease_secs: 120,
+        jobs_queue: Arc::new(MemoryQueue::new(Duration::from_secs(30), 5)),
     };
     World {
         deps,

@@ -5,6 +5,16 @@
 //! written back (version-conditional) before the next starts, so a redelivered message —
 //! after a crash, a timeout or a transient storage failure — resumes with the first item
 //! that has no result, and a duplicate delivery of a finished job does nothing.
+//!
+//! A job can hold more work than one invocation's time: 500 custom renders of large photos
+//! take minutes. Given the invocation's deadline, a delivery stops once less than
+//! [`JOB_TIME_MARGIN`] is left and answers [`JobOutcome::Continued`]; the handler then sends
+//! the job's message again and acks this one, so a long job moves through the queue in
+//! slices instead of being cut off by the function timeout and redelivered until the redrive
+//! limit sends it to the dead-letter queue. Every delivery finishes at least one item, so
+//! slices always make progress.
+
+use std::time::{Duration, Instant};
 
 use tracing::{info, instrument, warn};
 
@@ -13,6 +23,10 @@ use super::original::ProcessDeps;
 use crate::domain::{Event, Job, JobKind, JobMessage, JobState};
 use crate::error::{Error, Result, RetryClass};
 
+/// Time kept back from the deadline when deciding to start another item: more than one
+/// render of the largest allowed photo plus the row write and the message send.
+pub const JOB_TIME_MARGIN: Duration = Duration::from_secs(30);
+
 /// How a derivative job message ended (for logs and tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -20,6 +34,12 @@ pub enum JobOutcome {
     Ignored(&'static str),
     /// It was already finished.
     AlreadyDone(JobState),
+    /// Out of time with items left: progress is saved and the job's message must be sent
+    /// again for the rest.
+    Continued {
+        /// Items without a result yet.
+        left: usize,
+    },
     /// Finished now: how many items succeeded and failed.
     Finished {
         /// Items with a result.
@@ -29,9 +49,14 @@ pub enum JobOutcome {
     },
 }
 
-/// Works through the job `message` names.
+/// Works through the job `message` names; with a `deadline`, only as far as it allows
+/// (at least one item).
 #[instrument(skip(deps), fields(event_id = %message.event_id, job_id = %message.job_id))]
-pub async fn process_job(deps: &ProcessDeps, message: &JobMessage) -> Result<JobOutcome> {
+pub async fn process_job(
+    deps: &ProcessDeps,
+    message: &JobMessage,
+    deadline: Option<Instant>,
+) -> Result<JobOutcome> {
     if message.kind != JobKind::Derivatives {
         return Ok(JobOutcome::Ignored("not a derivative job"));
     }
@@ -66,11 +91,27 @@ pub async fn process_job(deps: &ProcessDeps, message: &JobMessage) -> Result<Job
         job.state = JobState::Running;
         job = save(deps, &job).await?;
     }
+    let mut worked = 0usize;
     while let Some(index) = job
         .items
         .iter()
         .position(|item| item.key.is_none() && item.error.is_none())
     {
+        if worked > 0 && deadline.is_some_and(|d| Instant::now() + JOB_TIME_MARGIN >= d) {
+            let left = job
+                .items
+                .iter()
+                .filter(|item| item.key.is_none() && item.error.is_none())
+                .count();
+            info!(
+                done = job.done,
+                failed = job.failed,
+                left,
+                "derivative job continues in a new message"
+            );
+            return Ok(JobOutcome::Continued { left });
+        }
+        worked += 1;
         let photo_id = job.items[index].photo_id;
         let result = derive_item(deps, &event, &request, photo_id).await;
         let item = &mut job.items[index];

@@ -4,15 +4,17 @@
 use aws_config::BehaviorVersion;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
+use std::time::Instant;
 use tracing::info;
 
-use super::derivative_job::process_job;
+use super::derivative_job::{JobOutcome, process_job};
 use super::notification::{self, Notification};
 use super::original::{Outcome, ProcessDeps, process_original};
 use super::pipeline_deriver::PipelineDeriver;
 use super::sqs_batch;
 use crate::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
 use crate::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
+use crate::adapters::sqs_queue::SqsQueue;
 use crate::config::{Config, StorageMode};
 use crate::domain::JobMessage;
 use crate::error::{Error, Result};
@@ -25,19 +27,36 @@ pub const LEASE_SECS: i64 = 120;
 /// Lambda gives only adds memory.
 pub const BATCH_CONCURRENCY: usize = 2;
 
-/// Handles one batch; messages whose failure may pass are reported for retry.
+/// Handles one batch with no time limit (the local stack); messages whose failure may pass
+/// are reported for retry.
 pub async fn handle_batch(deps: &ProcessDeps, event: SqsEvent) -> SqsBatchResponse {
+    handle_batch_until(deps, event, None).await
+}
+
+/// Handles one batch within an invocation that ends at `deadline` (Lambda's): long
+/// derivative jobs hand their rest to a new message before it (see
+/// [`super::derivative_job`]).
+pub async fn handle_batch_until(
+    deps: &ProcessDeps,
+    event: SqsEvent,
+    deadline: Option<Instant>,
+) -> SqsBatchResponse {
     sqs_batch::handle_batch(event, BATCH_CONCURRENCY, |message| async move {
-        handle_body(deps, message.body.as_deref().unwrap_or_default()).await
+        handle_body(deps, message.body.as_deref().unwrap_or_default(), deadline).await
     })
     .await
 }
 
 /// One message of the queue: a derivative job (`{"kind": "derivatives", …}`, sent by the
-/// API) or an S3 notification (sent by storage).
-pub async fn handle_body(deps: &ProcessDeps, body: &str) -> Result<()> {
+/// API, or by an earlier slice of the same job) or an S3 notification (sent by storage).
+pub async fn handle_body(deps: &ProcessDeps, body: &str, deadline: Option<Instant>) -> Result<()> {
     if let Ok(job) = serde_json::from_str::<JobMessage>(body) {
-        let outcome = process_job(deps, &job).await?;
+        let outcome = process_job(deps, &job, deadline).await?;
+        if let JobOutcome::Continued { .. } = outcome {
+            // Sent before this delivery is acked: should the send fail, the error puts this
+            // message back instead, and the saved progress is kept either way.
+            deps.jobs_queue.send(body).await?;
+        }
         info!(job_id = %job.job_id, outcome = ?outcome, "job message handled");
         return Ok(());
     }
@@ -77,6 +96,10 @@ impl ProcessDeps {
             .bucket
             .clone()
             .ok_or_else(|| Error::internal_msg("PICPASS_BUCKET is required"))?;
+        let jobs_url = config
+            .process_queue_url
+            .clone()
+            .ok_or_else(|| Error::internal_msg("PICPASS_PROCESS_QUEUE_URL is required"))?;
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let force_path_style = std::env::var("AWS_ENDPOINT_URL_S3")
             .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
@@ -97,6 +120,12 @@ impl ProcessDeps {
             blobs: Arc::new(blobs),
             deriver: Arc::new(PipelineDeriver::with_limits(config.limits.image_limits())),
             lease_secs: LEASE_SECS,
+            // Only sends (a long job's next slice); the function's trigger receives.
+            jobs_queue: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                jobs_url,
+                String::new(),
+            )),
         })
     }
 }

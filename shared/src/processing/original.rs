@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result, RetryClass};
 use crate::pipeline::DeriveSpec;
-use crate::ports::{Blobs, Catalog};
+use crate::ports::{Blobs, Catalog, Queue};
 
 /// One encoded derivative, ready to store.
 #[derive(Debug, Clone)]
@@ -78,6 +78,9 @@ pub struct ProcessDeps {
     /// How long a claim lasts; must be shorter than the queue's visibility timeout so that a
     /// redelivery after a crash can take over.
     pub lease_secs: i64,
+    /// The queue derivative-job messages arrive on (the process queue): a long job sends its
+    /// next slice here.
+    pub jobs_queue: Arc<dyn Queue>,
 }
 
 /// How handling one notification ended (for logs and tests). Errors are returned separately:
