@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use shared::adapters::{FsBlobs, MemoryQueue, SqliteCatalog};
 use shared::domain::{
-    Event, EventId, Job, JobId, JobItem, JobKind, JobState, Page, PageRequest, Photo, PhotoId,
-    PhotoStatus, Timestamp, UploadKind, UserId, keys,
+    Event, EventId, JobState, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp,
+    UploadKind, UserId, keys,
 };
 use shared::error::{Error, Result};
 use shared::ports::{
@@ -491,32 +491,12 @@ async fn derivative_job_resumes_after_a_transient_failure_without_redoing_finish
         r#"{"resize": {"width": 16, "height": 16, "fit": "cover"}, "format": "png"}"#,
     )
     .expect("spec");
-    let job = Job {
-        event_id: event.event_id,
-        job_id: JobId::generate(),
-        kind: JobKind::Derivatives,
-        state: JobState::Queued,
-        total: 2,
-        done: 0,
-        failed: 0,
-        items: photo_ids
-            .iter()
-            .map(|&photo_id| JobItem {
-                photo_id,
-                key: None,
-                error: None,
-            })
-            .collect(),
-        request: serde_json::to_value(DerivativeJobRequest {
-            spec,
-            photo_ids: photo_ids.clone(),
-        })
-        .expect("request"),
-        result_key: None,
-        created_at: Timestamp::now(),
-        expires_at: event.expires_at,
-        version: 0,
-    };
+    let job = DerivativeJobRequest {
+        spec,
+        photo_ids: photo_ids.clone(),
+    }
+    .into_job(&event)
+    .expect("job row");
     world.catalog.insert_job(&job).await.expect("job row");
     // The sample event, pointed at this job.
     let mut sample: SqsEvent = serde_json::from_str(DERIVATIVE_JOB).expect("sample event");

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tracing::info;
 
 use super::original::{PhotoDeriver, load_watermark};
-use crate::domain::{Event, Photo, PhotoId, PhotoStatus, keys};
+use crate::domain::{
+    Event, Job, JobId, JobItem, JobKind, JobState, Photo, PhotoId, PhotoStatus, Timestamp, keys,
+};
 use crate::error::{Error, Result};
 use crate::pipeline::DeriveSpec;
 use crate::ports::Blobs;
@@ -20,6 +22,39 @@ pub struct DerivativeJobRequest {
     pub spec: DeriveSpec,
     /// The photos, without repeats, in the order asked.
     pub photo_ids: Vec<PhotoId>,
+}
+
+impl DerivativeJobRequest {
+    /// The job row for this request in `event`: queued, one item per photo, expiring with
+    /// the event.
+    pub fn into_job(self, event: &Event) -> Result<Job> {
+        let total =
+            u32::try_from(self.photo_ids.len()).map_err(|e| Error::internal("job size", e))?;
+        let items = self
+            .photo_ids
+            .iter()
+            .map(|&photo_id| JobItem {
+                photo_id,
+                key: None,
+                error: None,
+            })
+            .collect();
+        Ok(Job {
+            event_id: event.event_id,
+            job_id: JobId::generate(),
+            kind: JobKind::Derivatives,
+            state: JobState::Queued,
+            total,
+            done: 0,
+            failed: 0,
+            items,
+            request: serde_json::to_value(&self).map_err(|e| Error::internal("job request", e))?,
+            result_key: None,
+            created_at: Timestamp::now(),
+            expires_at: event.expires_at,
+            version: 0,
+        })
+    }
 }
 
 /// A custom derivative in storage.

@@ -5,10 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::domain::{
-    EventId, Job, JobId, JobItem, JobKind, JobMessage, JobState, Photo, PhotoId, PhotoStatus,
-    Timestamp,
-};
+use crate::domain::{EventId, JobId, JobKind, JobMessage, JobState, Photo, PhotoId, PhotoStatus};
 use crate::error::{Error, Result};
 use crate::http::Caller;
 use crate::pipeline::DeriveSpec;
@@ -176,33 +173,12 @@ pub async fn create_job(
                 at_index("photo_ids", i, e)
             })?;
     }
-    let total = u32::try_from(ids.len()).map_err(|e| Error::internal("job size", e))?;
-    let job = Job {
-        event_id,
-        job_id: JobId::generate(),
-        kind: JobKind::Derivatives,
-        state: JobState::Queued,
-        total,
-        done: 0,
-        failed: 0,
-        items: ids
-            .iter()
-            .map(|&photo_id| JobItem {
-                photo_id,
-                key: None,
-                error: None,
-            })
-            .collect(),
-        request: serde_json::to_value(DerivativeJobRequest {
-            spec: req.spec,
-            photo_ids: ids,
-        })
-        .map_err(|e| Error::internal("job request", e))?,
-        result_key: None,
-        created_at: Timestamp::now(),
-        expires_at: event.expires_at,
-        version: 0,
-    };
+    let job = DerivativeJobRequest {
+        spec: req.spec,
+        photo_ids: ids,
+    }
+    .into_job(&event)?;
+    let total = job.total;
     deps.catalog.insert_job(&job).await?;
     let message = JobMessage {
         kind: JobKind::Derivatives,
