@@ -52,12 +52,7 @@ impl DynamoCatalog {
         let table = &self.tables.events;
         let pk = event_pk(event_id);
         for _ in 0..ROUNDS {
-            let ttl = get_n(&event, attr::TTL).ok_or_else(|| {
-                Error::internal_msg(format!(
-                    "malformed item in {table} at key {pk}: no {}",
-                    attr::TTL
-                ))
-            })?;
+            let ttl = event_ttl(&event, table, &pk)?;
             if get_n(&event, attr::CHILDREN_TTL) == Some(ttl) {
                 return Ok(());
             }
@@ -115,12 +110,7 @@ impl DynamoCatalog {
                 // Deleted meanwhile: its children go with it.
                 return Ok(());
             };
-            let ttl = get_n(&event, attr::TTL).ok_or_else(|| {
-                Error::internal_msg(format!(
-                    "malformed item in {table} at key {pk}: no {}",
-                    attr::TTL
-                ))
-            })?;
+            let ttl = event_ttl(&event, table, &pk)?;
             let settled = match carried {
                 Some(carried) => carried == ttl,
                 None => written.iter().all(|&w| w == ttl || w <= now),
@@ -256,4 +246,14 @@ impl DynamoCatalog {
             Err(err) => Err(err),
         }
     }
+}
+
+/// The TTL (the expiry, in epoch seconds) of the event item stored at `pk` in `table`.
+fn event_ttl(event: &Item, table: &str, pk: &str) -> Result<i64> {
+    get_n(event, attr::TTL).ok_or_else(|| {
+        Error::internal_msg(format!(
+            "malformed item in {table} at key {pk}: no {}",
+            attr::TTL
+        ))
+    })
 }

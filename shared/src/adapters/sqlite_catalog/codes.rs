@@ -9,7 +9,6 @@ use super::rows::{
 };
 use crate::domain::{AccessCode, EventId, Page, PageRequest, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::child_expiry;
 
 /// The event's live codes, oldest first, from `access_codes_by_created`.
 /// `?1` event, `?2` now, `?3` limit, `?4`/`?5` the cursor key.
@@ -29,13 +28,8 @@ pub(super) fn insert(conn: &mut Connection, code: &AccessCode) -> Result<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
-    let expires_at = child_expiry(
-        code.expires_at,
-        events::stored_expiry(&tx, code.event_id)?,
-        Timestamp::now(),
-    );
     let code = &AccessCode {
-        expires_at,
+        expires_at: events::new_child_expiry(&tx, code.event_id, code.expires_at)?,
         ..code.clone()
     };
     tx.execute(

@@ -8,6 +8,7 @@ use super::rows::{
 };
 use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
 use crate::error::{Error, Result};
+use crate::ports::child_expiry;
 
 const COLUMNS: &str = "body, photo_count, version";
 
@@ -146,8 +147,22 @@ pub(super) fn get(conn: &Connection, event_id: EventId) -> Result<Event> {
     live(load(conn, event_id)?)
 }
 
-/// The expiry stored for the event, if it has a row (live or expired): what its new child
-/// rows take ([`crate::ports::child_expiry`]).
+/// The expiry a new child row of the event is stored with ([`child_expiry`]); `own` is the
+/// one its caller's copy carries. Call it inside the insert's write transaction, so no
+/// change of the event's expiry can slip in between.
+pub(super) fn new_child_expiry(
+    conn: &Connection,
+    event_id: EventId,
+    own: Timestamp,
+) -> Result<Timestamp> {
+    Ok(child_expiry(
+        own,
+        stored_expiry(conn, event_id)?,
+        Timestamp::now(),
+    ))
+}
+
+/// The expiry stored for the event, if it has a row (live or expired).
 pub(super) fn stored_expiry(conn: &Connection, event_id: EventId) -> Result<Option<Timestamp>> {
     conn.prepare_cached("SELECT expires_at FROM events WHERE event_id = ?1")
         .map_err(db_err)?

@@ -6,7 +6,6 @@ use super::events;
 use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json, to_u64};
 use crate::domain::{EventId, Job, JobId, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::child_expiry;
 
 fn not_found() -> Error {
     Error::not_found("job_not_found", "no such job")
@@ -16,13 +15,8 @@ pub(super) fn insert(conn: &mut Connection, job: &Job) -> Result<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
-    let expires_at = child_expiry(
-        job.expires_at,
-        events::stored_expiry(&tx, job.event_id)?,
-        Timestamp::now(),
-    );
     let job = &Job {
-        expires_at,
+        expires_at: events::new_child_expiry(&tx, job.event_id, job.expires_at)?,
         ..job.clone()
     };
     tx.execute(
