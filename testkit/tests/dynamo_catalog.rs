@@ -12,12 +12,10 @@ use futures::future::join_all;
 use shared::Error;
 use shared::adapters::dynamo_catalog::schema::IndexKind;
 use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
-use shared::domain::{
-    Event, EventId, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, User, UserId,
-};
+use shared::domain::{Event, EventId, Photo, PhotoId, Timestamp, User, UserId};
 use shared::ports::Catalog;
-use testkit::conformance::catalog::CatalogFixture;
-use testkit::fixtures::dynamo_catalog;
+use testkit::conformance::catalog::{CatalogFixture, photos_of};
+use testkit::fixtures::{DynamoCatalogFixture, dynamo_catalog};
 
 async fn raw_client(endpoint_url: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&testkit::aws::sdk_config(endpoint_url).await)
@@ -43,24 +41,32 @@ fn event_at(owner: &UserId, slug: &str) -> Event {
     }
 }
 
-fn photo_of(event: &Event, n: usize) -> Photo {
-    Photo {
-        event_id: event.event_id,
-        photo_id: PhotoId::generate(),
-        owner_id: event.owner_id.clone(),
-        filename: format!("IMG_{n:04}.JPG"),
-        content_type: "image/jpeg".to_owned(),
-        bytes: 1_000,
-        sha256: format!("{n:064x}"),
-        status: PhotoStatus::Pending,
-        failure: None,
-        metadata: None,
-        upload: UploadKind::Single,
-        created_at: event.created_at,
-        processing_until: None,
-        attempts: 0,
-        expires_at: event.expires_at,
-        version: 1,
+/// What the expiry tests start from: the fixture, a raw client on its moto_server, and a
+/// live event holding `count` photos.
+struct EventWithPhotos {
+    fixture: DynamoCatalogFixture,
+    tables: DynamoTables,
+    client: aws_sdk_dynamodb::Client,
+    event: Event,
+    photos: Vec<Photo>,
+}
+
+async fn event_with_photos(count: usize) -> EventWithPhotos {
+    let fixture = dynamo_catalog().await;
+    let tables = fixture.dynamo().tables().clone();
+    let client = raw_client(fixture.endpoint_url()).await;
+    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
+    let event = event_at(&owner, &format!("e-{}", unique()));
+    let catalog = fixture.catalog();
+    catalog.insert_event(&event).await.expect("insert event");
+    let photos = photos_of(&event, count);
+    catalog.insert_photos(&photos).await.expect("insert photos");
+    EventWithPhotos {
+        fixture,
+        tables,
+        client,
+        event,
+        photos,
     }
 }
 
@@ -109,15 +115,14 @@ async fn children_ttl(client: &aws_sdk_dynamodb::Client, table: &str, event_id: 
 /// client retrying its PATCH does) finishes the job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupted_expiry_cascade_is_finished_by_the_next_update() {
-    let fixture = dynamo_catalog().await;
+    let EventWithPhotos {
+        fixture,
+        tables,
+        client,
+        event,
+        photos,
+    } = event_with_photos(3).await;
     let catalog = fixture.catalog();
-    let tables = fixture.dynamo().tables().clone();
-    let client = raw_client(fixture.endpoint_url()).await;
-    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
-    let event = event_at(&owner, &format!("e-{}", unique()));
-    catalog.insert_event(&event).await.expect("insert event");
-    let photos: Vec<Photo> = (0..3).map(|n| photo_of(&event, n)).collect();
-    catalog.insert_photos(&photos).await.expect("insert photos");
 
     let mut change = event.clone();
     change.expires_at = event.expires_at.plus_secs(7 * 86_400);
@@ -176,20 +181,17 @@ async fn interrupted_expiry_cascade_is_finished_by_the_next_update() {
 /// rewrite the children: a photo given another expiry behind the adapter's back keeps it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_without_expiry_change_leaves_the_children_alone() {
-    let fixture = dynamo_catalog().await;
+    let EventWithPhotos {
+        fixture,
+        tables,
+        client,
+        event,
+        photos,
+    } = event_with_photos(1).await;
     let catalog = fixture.catalog();
-    let tables = fixture.dynamo().tables().clone();
-    let client = raw_client(fixture.endpoint_url()).await;
-    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
-    let event = event_at(&owner, &format!("e-{}", unique()));
-    catalog.insert_event(&event).await.expect("insert event");
-    let photo = photo_of(&event, 1);
-    catalog
-        .insert_photos(std::slice::from_ref(&photo))
-        .await
-        .expect("insert photo");
+    let photo = &photos[0];
     let marked = event.expires_at.plus_secs(-3_600);
-    set_raw_photo_expiry(&client, &tables.photos, &photo, marked).await;
+    set_raw_photo_expiry(&client, &tables.photos, photo, marked).await;
 
     let mut rename = event.clone();
     rename.name = "Renamed".to_owned();
@@ -228,15 +230,14 @@ async fn items_in_partition(
 /// (or the reaper) with its path claim.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ending_an_event_deletes_its_children_outright() {
-    let fixture = dynamo_catalog().await;
+    let EventWithPhotos {
+        fixture,
+        tables,
+        client,
+        event,
+        ..
+    } = event_with_photos(60).await;
     let catalog = fixture.catalog();
-    let tables = fixture.dynamo().tables().clone();
-    let client = raw_client(fixture.endpoint_url()).await;
-    let owner = UserId::parse(&format!("owner-{}", unique())).expect("user id");
-    let event = event_at(&owner, &format!("e-{}", unique()));
-    catalog.insert_event(&event).await.expect("insert event");
-    let photos: Vec<Photo> = (0..60).map(|n| photo_of(&event, n)).collect();
-    catalog.insert_photos(&photos).await.expect("insert photos");
     assert_eq!(
         items_in_partition(&client, &tables.photos, event.event_id).await,
         60

@@ -17,6 +17,14 @@ fn ev(name: &str) -> ApiRequest {
     ApiRequest::sample(Function::Events, name)
 }
 
+/// `GET …/derivatives/{job_id}` as `who`.
+fn job_progress(who: &Photographer, event_id: &str, job_id: &str) -> ApiRequest {
+    ev("get_derivative_job")
+        .as_user(who)
+        .ids(Some(event_id), None)
+        .path_replace(SAMPLE_JOB_ID, job_id)
+}
+
 /// A `width × height` PNG with a horizontal gradient (so crops and scales are visible).
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
@@ -84,14 +92,13 @@ async fn synchronous_derivative_is_rendered_stored_and_signed() {
 
     let spec = json!({"crop": {"aspect": "1:1", "gravity": "east"},
         "resize": {"width": 64, "fit": "inside"}, "format": "png"});
-    let (status, body) = h
-        .send(
-            ev("derive_one")
-                .as_user(&anna)
-                .ids(Some(&event_id), Some(&photo_id))
-                .json(json!({ "spec": spec })),
-        )
-        .await;
+    let derive = || {
+        ev("derive_one")
+            .as_user(&anna)
+            .ids(Some(&event_id), Some(&photo_id))
+            .json(json!({ "spec": spec }))
+    };
+    let (status, body) = h.send(derive()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (body["width"].as_u64(), body["height"].as_u64()),
@@ -109,14 +116,7 @@ async fn synchronous_derivative_is_rendered_stored_and_signed() {
     let url_bytes = body["bytes"].as_u64().expect("bytes");
 
     // The same spec again overwrites the same object rather than adding one.
-    let (status, again) = h
-        .send(
-            ev("derive_one")
-                .as_user(&anna)
-                .ids(Some(&event_id), Some(&photo_id))
-                .json(json!({ "spec": spec })),
-        )
-        .await;
+    let (status, again) = h.send(derive()).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["bytes"].as_u64(), Some(url_bytes));
     let photo = h
@@ -200,14 +200,7 @@ async fn derivative_job_is_worked_through_by_the_processor_with_progress() {
         .await
         .expect("duplicate handled");
 
-    let (status, job) = h
-        .send(
-            ev("get_derivative_job")
-                .as_user(&anna)
-                .ids(Some(&event_id), None)
-                .path_replace(SAMPLE_JOB_ID, &job_id),
-        )
-        .await;
+    let (status, job) = h.send(job_progress(&anna, &event_id, &job_id)).await;
     assert_eq!(status, 200, "{job}");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(
@@ -272,13 +265,6 @@ async fn job_out_of_time_continues_in_a_new_message_one_item_at_least() {
         .await;
     assert_eq!(status, 202, "{body}");
     let job_id = body["job_id"].as_str().expect("job_id").to_owned();
-    let job_request = || {
-        ev("get_derivative_job")
-            .as_user(&anna)
-            .ids(Some(&event_id), None)
-            .path_replace(SAMPLE_JOB_ID, &job_id)
-    };
-
     let deps = process_deps(&h);
     let mut deliveries = 0;
     loop {
@@ -298,14 +284,14 @@ async fn job_out_of_time_continues_in_a_new_message_one_item_at_least() {
             .await
             .expect("slice handled");
         h.derive_queue.ack(delivery).await.expect("ack");
-        let (status, progress) = h.send(job_request()).await;
+        let (status, progress) = h.send(job_progress(&anna, &event_id, &job_id)).await;
         assert_eq!(status, 200, "{progress}");
         assert_eq!(progress["done"].as_u64(), Some(deliveries), "{progress}");
         let want = if deliveries == 3 { "done" } else { "running" };
         assert_eq!(progress["state"], want, "{progress}");
     }
     assert_eq!(deliveries, 3);
-    let (_, finished) = h.send(job_request()).await;
+    let (_, finished) = h.send(job_progress(&anna, &event_id, &job_id)).await;
     for item in finished["items"].as_array().expect("items") {
         let img = fetch_image(item["url"].as_str().expect("url")).await;
         assert_eq!(img.width(), 30, "{item}");

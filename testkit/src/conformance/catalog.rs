@@ -173,7 +173,8 @@ fn sha_of(n: usize) -> String {
     format!("{n:064x}")
 }
 
-fn new_photo(event: &Event, n: usize) -> Photo {
+/// A pending photo of `event` (row builder, also used by adapter-specific tests).
+pub fn new_photo(event: &Event, n: usize) -> Photo {
     Photo {
         event_id: event.event_id,
         photo_id: PhotoId::generate(),
@@ -196,7 +197,7 @@ fn new_photo(event: &Event, n: usize) -> Photo {
 
 /// `count` pending photos of `event`, in upload (photo id) order. Ids made within one
 /// millisecond are not ordered by creation, so the expectation sorts them.
-fn photos_of(event: &Event, count: usize) -> Vec<Photo> {
+pub fn photos_of(event: &Event, count: usize) -> Vec<Photo> {
     by_id((0..count).map(|n| new_photo(event, n)).collect())
 }
 
