@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::MAX_ORIGINAL_BYTES;
 use crate::error::{Error, Result};
 
 const MIB: u64 = 1024 * 1024;
@@ -37,7 +38,8 @@ pub struct Limits {
     /// Size of each multipart part (`PICPASS_MULTIPART_PART_BYTES`, default 8 MiB, at least
     /// S3's 5 MiB).
     pub multipart_part_bytes: u64,
-    /// Largest file overall (`PICPASS_MAX_FILE_BYTES`, default 1 GiB).
+    /// Largest file overall (`PICPASS_MAX_FILE_BYTES`, default and maximum
+    /// [`MAX_ORIGINAL_BYTES`], 200 MiB: the largest original the pipeline processes).
     pub max_file_bytes: u64,
     /// Photos one event may hold (`PICPASS_MAX_PHOTOS_PER_EVENT`, default 20,000).
     pub max_photos_per_event: u32,
@@ -71,7 +73,7 @@ impl Default for Limits {
             max_json_body_bytes: MIB,
             max_single_put_bytes: 32 * MIB,
             multipart_part_bytes: 8 * MIB,
-            max_file_bytes: GIB,
+            max_file_bytes: MAX_ORIGINAL_BYTES,
             max_photos_per_event: 20_000,
             max_files_per_upload: 500,
             max_pixels: 100_000_000,
@@ -88,17 +90,24 @@ pub struct Config {
     pub storage: StorageMode,
     /// `PICPASS_DATA_DIR`: root of the local stack's data (default `./.picpass`).
     pub data_dir: PathBuf,
-    /// `PICPASS_BUCKET`: the S3 bucket for originals and derivatives (required for `aws`).
+    /// `PICPASS_BUCKET`: the S3 bucket for originals and derivatives (required on AWS by
+    /// every function: `crate::wiring`).
     pub bucket: Option<String>,
+    /// Whether S3 is addressed path-style (`https://host/bucket/key`): true when
+    /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` points the SDK at an S3-compatible
+    /// endpoint on an address, false for AWS S3 itself (virtual-host style).
+    pub s3_path_style: bool,
     /// `PICPASS_TABLE_PREFIX`: prefix of the DynamoDB table names (default `picpass`).
     pub table_prefix: String,
-    /// `PICPASS_PROCESS_QUEUE_URL`: SQS queue of uploaded originals (required for `aws`).
+    /// `PICPASS_PROCESS_QUEUE_URL`: SQS queue of uploaded originals and custom-derivative
+    /// jobs (required on AWS by the functions that send to it: `crate::wiring`).
     pub process_queue_url: Option<String>,
-    /// `PICPASS_JOBS_QUEUE_URL`: SQS queue of archive jobs (required for `aws`). Custom
-    /// derivative jobs go to the process queue: `process` owns all image work.
+    /// `PICPASS_JOBS_QUEUE_URL`: SQS queue of archive jobs (required on AWS by the
+    /// functions that send to it). Custom derivative jobs go to the process queue:
+    /// `process` owns all image work.
     pub jobs_queue_url: Option<String>,
-    /// `PICPASS_PUBLIC_BASE_URL`: the URL clients reach the API and web app at, used in
-    /// links we hand out (default `http://127.0.0.1:8080`; required for `aws`).
+    /// `PICPASS_PUBLIC_BASE_URL`: the URL clients reach the local stack at (default
+    /// `http://127.0.0.1:8080`); presigned URLs of local storage point there.
     pub public_base_url: String,
     /// Size and count limits.
     pub limits: Limits,
@@ -170,15 +179,9 @@ impl Config {
                 ));
             }
         };
-        let required_for_aws = |name: &str| -> Result<Option<String>> {
-            let value = get(name)?;
-            if storage == StorageMode::Aws && value.is_none() {
-                return Err(config_error(name, "is required when PICPASS_STORAGE=aws"));
-            }
-            Ok(value)
-        };
-
-        let bucket = required_for_aws("PICPASS_BUCKET")?;
+        // Which of these a function needs is `crate::wiring`'s business: it insists on
+        // exactly the ones the function reads.
+        let bucket = get("PICPASS_BUCKET")?;
         if let Some(bucket) = &bucket
             && !(3..=63).contains(&bucket.len())
         {
@@ -187,8 +190,8 @@ impl Config {
                 "must be a bucket name of 3 to 63 characters",
             ));
         }
-        let process_queue_url = required_for_aws("PICPASS_PROCESS_QUEUE_URL")?;
-        let jobs_queue_url = required_for_aws("PICPASS_JOBS_QUEUE_URL")?;
+        let process_queue_url = get("PICPASS_PROCESS_QUEUE_URL")?;
+        let jobs_queue_url = get("PICPASS_JOBS_QUEUE_URL")?;
         for (name, value) in [
             ("PICPASS_PROCESS_QUEUE_URL", &process_queue_url),
             ("PICPASS_JOBS_QUEUE_URL", &jobs_queue_url),
@@ -197,7 +200,7 @@ impl Config {
                 check_http_url(name, value)?;
             }
         }
-        let public_base_url = match required_for_aws("PICPASS_PUBLIC_BASE_URL")? {
+        let public_base_url = match get("PICPASS_PUBLIC_BASE_URL")? {
             Some(url) => check_http_url("PICPASS_PUBLIC_BASE_URL", &url)?
                 .trim_end_matches('/')
                 .to_owned(),
@@ -237,12 +240,12 @@ impl Config {
             S3_MIN_PART_BYTES,
             S3_MAX_PUT_BYTES,
         )?;
-        // S3 allows 10,000 parts per upload.
+        // The pipeline processes originals up to MAX_ORIGINAL_BYTES; S3 allows 10,000 parts.
         let max_file_bytes = number(
             "PICPASS_MAX_FILE_BYTES",
             defaults.max_file_bytes,
             1,
-            multipart_part_bytes.saturating_mul(10_000),
+            MAX_ORIGINAL_BYTES.min(multipart_part_bytes.saturating_mul(10_000)),
         )?;
         let limits = Limits {
             max_json_body_bytes: number(
@@ -279,7 +282,7 @@ impl Config {
             )?),
         };
 
-        // Only the functions that handle access codes need it (`Deps::on_aws` insists); the
+        // Only the functions that handle access codes need it (`crate::wiring` insists); the
         // processor and the archive builder run without it.
         let code_secret = match get("PICPASS_CODE_SECRET")? {
             Some(text) => Some(Secret::parse(&text).ok_or_else(|| {
@@ -291,8 +294,13 @@ impl Config {
             None => None,
         };
 
+        // S3-compatible endpoints on an address need path-style; AWS S3 uses host-style.
+        let s3_path_style =
+            get("AWS_ENDPOINT_URL_S3")?.is_some() || get("AWS_ENDPOINT_URL")?.is_some();
+
         Ok(Self {
             storage,
+            s3_path_style,
             code_secret,
             data_dir: get("PICPASS_DATA_DIR")?
                 .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
@@ -369,7 +377,7 @@ mod tests {
         assert_eq!(config.limits.max_json_body_bytes, 1024 * 1024);
         assert_eq!(config.limits.max_single_put_bytes, 32 * 1024 * 1024);
         assert_eq!(config.limits.multipart_part_bytes, 8 * 1024 * 1024);
-        assert_eq!(config.limits.max_file_bytes, 1024 * 1024 * 1024);
+        assert_eq!(config.limits.max_file_bytes, 200 * 1024 * 1024);
         assert_eq!(config.limits.max_photos_per_event, 20_000);
         assert_eq!(config.limits.max_pixels, 100_000_000);
         assert_eq!(config.limits.max_side_px, 20_000);
@@ -389,17 +397,15 @@ mod tests {
     }
 
     #[test]
-    fn aws_mode_names_each_missing_variable() {
-        for missing in [
-            "PICPASS_BUCKET",
-            "PICPASS_PROCESS_QUEUE_URL",
-            "PICPASS_JOBS_QUEUE_URL",
-            "PICPASS_PUBLIC_BASE_URL",
-        ] {
-            let vars: Vec<_> = AWS.iter().copied().filter(|(k, _)| *k != missing).collect();
-            let text = message(parse(&vars));
-            assert!(text.contains(missing), "{text}");
-            assert!(text.contains("required"), "{text}");
+    fn path_style_follows_a_custom_s3_endpoint() {
+        assert!(!parse(AWS).expect("aws config").s3_path_style);
+        for endpoint in ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"] {
+            let mut vars = AWS.to_vec();
+            vars.push((endpoint, "http://127.0.0.1:9000"));
+            assert!(
+                parse(&vars).expect("aws config").s3_path_style,
+                "{endpoint}"
+            );
         }
     }
 
@@ -462,6 +468,7 @@ mod tests {
             ("PICPASS_UPLOAD_URL_TTL_SECS", "901"),
             ("PICPASS_MULTIPART_PART_BYTES", "1048576"),
             ("PICPASS_MAX_PHOTOS_PER_EVENT", "99999999999999999999999"),
+            ("PICPASS_MAX_FILE_BYTES", "209715201"),
         ] {
             let text = message(parse(&[(name, value)]));
             assert!(text.contains(name), "{name}={value}: {text}");

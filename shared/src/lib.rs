@@ -12,5 +12,6 @@ pub mod ports;
 pub mod processing;
 pub mod services;
 pub mod telemetry;
+pub mod wiring;
 
 pub use error::{Error, Result};

@@ -94,7 +94,7 @@ async fn create_event(deps: &Deps, who: &Photographer, slug: &str) -> EventId {
         .as_user(who)
         .json(json!({"name": format!("Bench {slug}"), "slug": slug, "ttl_seconds": 86_400}))
         .build();
-    let (status, body) = split(events_api::handle(deps, req).await);
+    let (status, body) = split(shared::http::handle::<events_api::EventsApi>(deps, req).await);
     assert_eq!(status, 201, "create event: {body}");
     EventId::parse(body["event_id"].as_str().expect("event_id in the response"))
         .expect("a valid event id")
@@ -201,7 +201,7 @@ fn presign_once(
         (event_id, uploads_request(who, event_id, round))
     });
     let started = Instant::now();
-    let response = rt.block_on(presign_api::handle(deps, req));
+    let response = rt.block_on(shared::http::handle::<presign_api::PresignApi>(deps, req));
     let took = started.elapsed();
     rt.block_on(deps.catalog.delete_event(event_id, None))
         .expect("remove the benchmark event");
@@ -298,12 +298,12 @@ fn photo_pages(c: &mut Criterion, rt: &Runtime, fixture: &OnceCell<SqliteFixture
                 let event_id = if size == BIG_EVENT { f.big } else { f.small };
                 let cursor = (offset > 0).then(|| rt.block_on(cursor_at(deps, event_id, offset)));
                 let template = page_request(&f.who, event_id, cursor.as_deref());
-                assert_full_signed_page(
-                    rt.block_on(events_api::handle(deps, template.clone().build())),
-                );
+                assert_full_signed_page(rt.block_on(
+                    shared::http::handle::<events_api::EventsApi>(deps, template.clone().build()),
+                ));
                 b.iter_batched(
                     || template.clone().build(),
-                    |req| rt.block_on(events_api::handle(deps, req)),
+                    |req| rt.block_on(shared::http::handle::<events_api::EventsApi>(deps, req)),
                     BatchSize::SmallInput,
                 );
             });

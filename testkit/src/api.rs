@@ -76,10 +76,10 @@ impl Photographer {
 pub struct ApiHarness {
     /// What the handlers get.
     pub deps: Deps,
-    /// The processor's queue (to see retries).
+    /// The processor's queue (to see retries and derivative jobs).
     pub process_queue: Arc<MemoryQueue>,
-    /// The derivative jobs' queue.
-    pub derive_queue: Arc<MemoryQueue>,
+    /// The jobs queue (archives).
+    pub jobs_queue: Arc<MemoryQueue>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Kept alive for the harness's life; dropped (stopped) with it.
     _s3: Option<S3Server>,
@@ -151,20 +151,20 @@ impl ApiHarness {
             }
         };
         let process_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
-        let derive_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
+        let jobs_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
         let deps = Deps {
             catalog: Arc::new(catalog),
             blobs,
-            process_queue: process_queue.clone(),
-            derive_queue: derive_queue.clone(),
-            vault: CodeVault::from_secret(&[9u8; 32]).expect("vault secret"),
+            process_queue: Some(process_queue.clone()),
+            jobs_queue: Some(jobs_queue.clone()),
+            vault: Some(CodeVault::from_secret(&[9u8; 32]).expect("vault secret")),
             limits,
             bucket: "picpass-test".to_owned(),
         };
         Self {
             deps,
             process_queue,
-            derive_queue,
+            jobs_queue,
             server,
             _s3: s3,
             _dir: dir,
@@ -178,11 +178,11 @@ impl ApiHarness {
         let path = req.raw_http_path().to_owned();
         let (response, pattern) = match function {
             Function::Presign => (
-                presign_api::handle(&self.deps, req).await,
+                shared::http::handle::<presign_api::PresignApi>(&self.deps, req).await,
                 pattern_of(presign_api::router(), &method, &path),
             ),
             Function::Events => (
-                events_api::handle(&self.deps, req).await,
+                shared::http::handle::<events_api::EventsApi>(&self.deps, req).await,
                 pattern_of(events_api::router(), &method, &path),
             ),
         };

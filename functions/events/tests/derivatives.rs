@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 use shared::domain::{EventId, PhotoId, keys};
-use shared::ports::Queue;
-use shared::processing::handler::handle_body;
+use shared::ports::QueueConsumer;
+use shared::processing::queue_messages::handle_body;
 use shared::processing::{Outcome, PipelineDeriver, ProcessDeps, process_original};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,7 +42,8 @@ fn process_deps(h: &ApiHarness) -> ProcessDeps {
         blobs: Arc::clone(&h.deps.blobs),
         deriver: Arc::new(PipelineDeriver::default()),
         lease_secs: 120,
-        jobs_queue: h.derive_queue.clone(),
+        max_original_bytes: shared::domain::MAX_ORIGINAL_BYTES,
+        process_queue: h.process_queue.clone(),
     }
 }
 
@@ -186,7 +187,7 @@ async fn derivative_job_is_worked_through_by_the_processor_with_progress() {
     assert_eq!(status, 204, "{body}");
 
     let messages = h
-        .derive_queue
+        .process_queue
         .receive(10, Duration::from_millis(10))
         .await
         .expect("receive");
@@ -269,7 +270,7 @@ async fn job_out_of_time_continues_in_a_new_message_one_item_at_least() {
     let mut deliveries = 0;
     loop {
         let messages = h
-            .derive_queue
+            .process_queue
             .receive(10, Duration::from_millis(10))
             .await
             .expect("receive");
@@ -283,7 +284,7 @@ async fn job_out_of_time_continues_in_a_new_message_one_item_at_least() {
         handle_body(&deps, &delivery.body, out_of_time)
             .await
             .expect("slice handled");
-        h.derive_queue.ack(delivery).await.expect("ack");
+        h.process_queue.ack(delivery).await.expect("ack");
         let (status, progress) = h.send(job_progress(&anna, &event_id, &job_id)).await;
         assert_eq!(status, 200, "{progress}");
         assert_eq!(progress["done"].as_u64(), Some(deliveries), "{progress}");

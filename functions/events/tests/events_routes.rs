@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use shared::domain::{EventId, PhotoStatus};
-use shared::ports::Queue;
+use shared::ports::QueueConsumer;
 use std::time::Duration;
 use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, SAMPLE_CODE, SAMPLE_JOB_ID};
 use testkit::api_flows::{create_event, mark_photo, upload_photo};
@@ -733,7 +733,7 @@ async fn derivative_requests_are_checked_recorded_and_queued() {
     assert_eq!(status, 202, "{body}");
     let job_id = body["job_id"].as_str().expect("job_id").to_owned();
     let messages = h
-        .derive_queue
+        .process_queue
         .receive(10, Duration::from_millis(10))
         .await
         .expect("receive");

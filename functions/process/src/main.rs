@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shared::processing::ProcessDeps;
-use shared::processing::handler::handle_batch_until;
+use shared::processing::queue_messages::handle_batch_until;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

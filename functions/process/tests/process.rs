@@ -18,14 +18,14 @@ use shared::error::{Error, Result};
 use shared::ports::{
     Blobs, Catalog, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
 };
-use shared::processing::handler::{handle_batch, handle_message};
+use shared::processing::queue_messages::{handle_batch, handle_message};
 use shared::processing::{DerivativeJobRequest, Outcome, PipelineDeriver, ProcessDeps};
 
-const OBJECT_CREATED: &str = include_str!("../../../events/process/object-created.json");
-const TEST_EVENT: &str = include_str!("../../../events/process/s3-test-event.json");
-const DERIVATIVE_JOB: &str = include_str!("../../../events/process/derivative-job.json");
+const OBJECT_CREATED: &str = include_str!("../../../events/process/object_created.json");
+const TEST_EVENT: &str = include_str!("../../../events/process/s3_test_event.json");
+const DERIVATIVE_JOB: &str = include_str!("../../../events/process/derivative_job.json");
 const KEY_WITH_SPACES: &str =
-    include_str!("../../../events/process/key-with-spaces-and-unicode.json");
+    include_str!("../../../events/process/key_with_spaces_and_unicode.json");
 
 struct World {
     deps: ProcessDeps,
@@ -52,7 +52,8 @@ fn world_with(wrap: impl FnOnce(Arc<dyn Blobs>) -> Arc<dyn Blobs>) -> World {
         blobs: blobs.clone(),
         deriver: Arc::new(PipelineDeriver::default()),
         lease_secs: 120,
-        jobs_queue: Arc::new(MemoryQueue::new(Duration::from_secs(30), 5)),
+        max_original_bytes: shared::domain::MAX_ORIGINAL_BYTES,
+        process_queue: Arc::new(MemoryQueue::new(Duration::from_secs(30), 5)),
     };
     World {
         deps,
@@ -378,7 +379,7 @@ impl Blobs for FlakyReads {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
         self.inner.put(key, body, content_type).await
     }
-    async fn get(&self, key: &str) -> Result<Bytes> {
+    async fn get_bounded(&self, key: &str, max: u64) -> Result<Bytes> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         let passes = self
             .pass_reads
@@ -395,7 +396,7 @@ impl Blobs for FlakyReads {
                 std::io::Error::other("injected"),
             ));
         }
-        self.inner.get(key).await
+        self.inner.get_bounded(key, max).await
     }
     async fn head(&self, key: &str) -> Result<ObjectInfo> {
         self.inner.head(key).await
@@ -423,9 +424,10 @@ impl Blobs for FlakyReads {
         key: &str,
         upload_id: &str,
         n: u32,
+        len: u64,
         p: Presign,
     ) -> Result<PresignedRequest> {
-        self.inner.presign_part(key, upload_id, n, p)
+        self.inner.presign_part(key, upload_id, n, len, p)
     }
     async fn upload_part(&self, key: &str, upload_id: &str, n: u32, body: Bytes) -> Result<String> {
         self.inner.upload_part(key, upload_id, n, body).await

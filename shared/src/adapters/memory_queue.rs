@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::ports::queue::{Delivery, Queue};
+use crate::ports::queue::{Delivery, QueueConsumer, QueueSender};
 
 /// An in-process queue with a dead-letter list, shared by the local stack's functions.
 ///
@@ -149,7 +149,7 @@ impl MemoryQueue {
 }
 
 #[async_trait]
-impl Queue for MemoryQueue {
+impl QueueSender for MemoryQueue {
     async fn send(&self, body: &str) -> Result<()> {
         self.enqueue(&[body.to_owned()])
     }
@@ -157,7 +157,10 @@ impl Queue for MemoryQueue {
     async fn send_batch(&self, bodies: &[String]) -> Result<()> {
         self.enqueue(bodies)
     }
+}
 
+#[async_trait]
+impl QueueConsumer for MemoryQueue {
     async fn receive(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>> {
         let deadline = Instant::now() + wait;
         loop {

@@ -1,5 +1,6 @@
 //! Adapters: the ports implemented on real infrastructure (AWS) and on local resources.
 
+pub(crate) mod aws_errors;
 pub mod dynamo_catalog;
 pub mod fs_blobs;
 pub mod memory_queue;
@@ -12,4 +13,4 @@ pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
 pub use s3_blobs::S3Blobs;
 pub use sqlite_catalog::SqliteCatalog;
-pub use sqs_queue::SqsQueue;
+pub use sqs_queue::{SqsQueue, SqsSender};

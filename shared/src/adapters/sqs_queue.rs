@@ -1,5 +1,7 @@
-//! `SqsQueue`: the queue port on Amazon SQS. The dead-letter move is the source queue's
-//! redrive policy, so this adapter only sends, receives, deletes and changes visibility.
+//! The queue port on Amazon SQS: `SqsSender` for functions that only hand work on, and
+//! `SqsQueue` (both ends) for consumers and tests. The dead-letter move is the source
+//! queue's redrive policy, so the adapter only sends, receives, deletes and changes
+//! visibility.
 
 use std::time::Duration;
 
@@ -11,8 +13,9 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
+use crate::adapters::aws_errors;
 use crate::error::{Error, Result};
-use crate::ports::queue::{Delivery, Queue};
+use crate::ports::queue::{Delivery, QueueConsumer, QueueSender};
 
 /// SQS accepts at most 10 entries per batch call and 10 messages per receive.
 const SQS_BATCH: usize = 10;
@@ -21,14 +24,35 @@ const MAX_WAIT_SECS: u64 = 20;
 /// SQS visibility timeouts are at most 12 hours.
 const MAX_VISIBILITY_SECS: u64 = 12 * 60 * 60;
 
+/// The sending end of a queue: all a function that only hands work on needs.
+#[derive(Debug, Clone)]
+pub struct SqsSender {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsSender {
+    /// Sends to an existing queue (its URL from configuration; the template creates it).
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+
+    /// URL of the queue.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+}
+
 /// A source queue and the dead-letter queue its redrive policy points at.
 ///
 /// SQS limits show through: a receive returns at most 10 messages and waits at most 20 s;
 /// waits and delays are rounded up to whole seconds.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
-    client: Client,
-    queue_url: String,
+    sender: SqsSender,
     dlq_url: String,
 }
 
@@ -36,8 +60,7 @@ impl SqsQueue {
     /// Wraps existing queues (URLs from configuration; the template creates them).
     pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
         Self {
-            client,
-            queue_url: queue_url.into(),
+            sender: SqsSender::new(client, queue_url),
             dlq_url: dlq_url.into(),
         }
     }
@@ -51,7 +74,7 @@ impl SqsQueue {
             .queue_name(format!("{name}-dlq"))
             .send()
             .await
-            .map_err(|e| map_sqs_error("create_queue", e))?
+            .map_err(|e| map_sqs_error("create_queue", name, e))?
             .queue_url
             .ok_or_else(|| Error::internal_msg("CreateQueue returned no queue URL"))?;
         let dlq_arn = client
@@ -60,7 +83,7 @@ impl SqsQueue {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| map_sqs_error("get_queue_attributes", e))?
+            .map_err(|e| map_sqs_error("get_queue_attributes", &dlq_url, e))?
             .attributes
             .and_then(|mut attributes| attributes.remove(&QueueAttributeName::QueueArn))
             .ok_or_else(|| Error::internal_msg("GetQueueAttributes returned no QueueArn"))?;
@@ -74,7 +97,7 @@ impl SqsQueue {
             .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
             .send()
             .await
-            .map_err(|e| map_sqs_error("create_queue", e))?
+            .map_err(|e| map_sqs_error("create_queue", name, e))?
             .queue_url
             .ok_or_else(|| Error::internal_msg("CreateQueue returned no queue URL"))?;
         Ok(Self::new(client, queue_url, dlq_url))
@@ -82,7 +105,7 @@ impl SqsQueue {
 
     /// URL of the source queue.
     pub fn queue_url(&self) -> &str {
-        &self.queue_url
+        &self.sender.queue_url
     }
 
     /// URL of the dead-letter queue.
@@ -95,6 +118,7 @@ impl SqsQueue {
         // SQS waits in whole seconds: round up so we never return before `wait`.
         let wait_secs = whole_seconds_up(wait);
         let output = self
+            .sender
             .client
             .receive_message()
             .queue_url(url)
@@ -103,7 +127,7 @@ impl SqsQueue {
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
-            .map_err(|e| map_sqs_error("receive_message", e))?;
+            .map_err(|e| map_sqs_error("receive_message", url, e))?;
         output
             .messages
             .unwrap_or_default()
@@ -131,7 +155,7 @@ impl SqsQueue {
 }
 
 #[async_trait]
-impl Queue for SqsQueue {
+impl QueueSender for SqsSender {
     #[tracing::instrument(skip_all, fields(queue = %self.queue_url))]
     async fn send(&self, body: &str) -> Result<()> {
         self.client
@@ -140,7 +164,7 @@ impl Queue for SqsQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| map_sqs_error("send_message", e))?;
+            .map_err(|e| map_sqs_error("send_message", &self.queue_url, e))?;
         Ok(())
     }
 
@@ -165,7 +189,7 @@ impl Queue for SqsQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| map_sqs_error("send_message_batch", e))?;
+                .map_err(|e| map_sqs_error("send_message_batch", &self.queue_url, e))?;
             if let Some(failed) = output.failed().first() {
                 // Entries sent before the failure stay sent: at-least-once allows the retry.
                 let message = format!(
@@ -186,36 +210,52 @@ impl Queue for SqsQueue {
         }
         Ok(())
     }
+}
 
-    #[tracing::instrument(skip_all, fields(queue = %self.queue_url, max))]
-    async fn receive(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>> {
-        self.receive_from(&self.queue_url, max, wait).await
+#[async_trait]
+impl QueueSender for SqsQueue {
+    async fn send(&self, body: &str) -> Result<()> {
+        self.sender.send(body).await
     }
 
-    #[tracing::instrument(skip_all, fields(queue = %self.queue_url, message_id = %delivery.message_id))]
+    async fn send_batch(&self, bodies: &[String]) -> Result<()> {
+        self.sender.send_batch(bodies).await
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for SqsQueue {
+    #[tracing::instrument(skip_all, fields(queue = %self.sender.queue_url, max))]
+    async fn receive(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>> {
+        self.receive_from(&self.sender.queue_url, max, wait).await
+    }
+
+    #[tracing::instrument(skip_all, fields(queue = %self.sender.queue_url, message_id = %delivery.message_id))]
     async fn ack(&self, delivery: &Delivery) -> Result<()> {
-        self.client
+        self.sender
+            .client
             .delete_message()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.sender.queue_url)
             .receipt_handle(&delivery.receipt)
             .send()
             .await
-            .map_err(|e| map_sqs_error("delete_message", e))?;
+            .map_err(|e| map_sqs_error("delete_message", &self.sender.queue_url, e))?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(queue = %self.queue_url, message_id = %delivery.message_id))]
+    #[tracing::instrument(skip_all, fields(queue = %self.sender.queue_url, message_id = %delivery.message_id))]
     async fn release(&self, delivery: &Delivery, delay: Duration) -> Result<()> {
         // The redrive policy counts receives; making the message visible again is all a
         // release needs, SQS moves it to the dead-letter queue on the receive over the limit.
-        self.client
+        self.sender
+            .client
             .change_message_visibility()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.sender.queue_url)
             .receipt_handle(&delivery.receipt)
             .visibility_timeout(whole_seconds_up(delay).min(MAX_VISIBILITY_SECS) as i32)
             .send()
             .await
-            .map_err(|e| map_sqs_error("change_message_visibility", e))?;
+            .map_err(|e| map_sqs_error("change_message_visibility", &self.sender.queue_url, e))?;
         Ok(())
     }
 
@@ -230,19 +270,6 @@ fn whole_seconds_up(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
-/// Error codes SQS uses for "slow down".
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "RequestThrottled",
-    "AWS.SimpleQueueService.RequestThrottled",
-];
-
-/// Error codes SQS uses for a queue that does not exist.
-const MISSING_QUEUE_CODES: &[&str] = &[
-    "QueueDoesNotExist",
-    "AWS.SimpleQueueService.NonExistentQueue",
-];
-
 /// Error codes for a receipt handle that no longer refers to an in-flight delivery.
 const STALE_RECEIPT_CODES: &[&str] = &[
     "MessageNotInflight",
@@ -250,35 +277,22 @@ const STALE_RECEIPT_CODES: &[&str] = &[
     "ReceiptHandleIsInvalid",
 ];
 
-/// Classifies an SQS SDK failure: network, timeout, throttling and 5xx may pass on retry.
-fn map_sqs_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
+/// Classifies an SQS SDK failure: a stale receipt is a `Conflict`; the rest is classified
+/// by the shared AWS classifier (a missing queue is our misconfiguration, not a 404).
+fn map_sqs_error<E>(
+    operation: &'static str,
+    queue_url: &str,
+    error: SdkError<E, HttpResponse>,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let code = error.code().unwrap_or_default().to_owned();
-    let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => {
-            context.raw().status().is_server_error() || THROTTLING_CODES.contains(&code.as_str())
-        }
-        _ => false,
-    };
-    tracing::debug!(operation, code = %code, retryable, "sqs call failed");
-    if retryable {
-        Error::transient(format!("SQS {operation} failed"), error)
-    } else if MISSING_QUEUE_CODES.contains(&code.as_str()) {
-        Error::not_found(
-            "queue_not_found",
-            format!("SQS {operation}: queue does not exist"),
-        )
-    } else if STALE_RECEIPT_CODES.contains(&code.as_str()) {
-        Error::conflict(
-            "message_not_in_flight",
-            "This delivery is no longer current: the message was acknowledged or redelivered.",
-        )
-    } else {
-        Error::internal(format!("SQS {operation} failed ({code})"), error)
-    }
+    aws_errors::map_sdk_error("SQS", operation, queue_url, error, |_, code| {
+        STALE_RECEIPT_CODES.contains(&code).then(|| {
+            Error::conflict(
+                "message_not_in_flight",
+                "This delivery is no longer current: the message was acknowledged or redelivered.",
+            )
+        })
+    })
 }

@@ -1,6 +1,7 @@
 //! The domain: entities, identifiers, validation and the rules that need no I/O.
 
 pub mod access_code;
+pub mod caller;
 pub mod cursor;
 pub mod event;
 pub mod ids;
@@ -12,10 +13,11 @@ pub mod user;
 pub mod validate;
 
 pub use access_code::{AccessCode, CodeText, Grant};
+pub use caller::Caller;
 pub use cursor::{Cursor, Page, PageRequest};
 pub use event::{Event, Gravity, Watermark, WatermarkSource};
 pub use ids::{EventId, JobId, PhotoId, UserId};
 pub use job::{Job, JobItem, JobKind, JobMessage, JobState};
-pub use photo::{Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
+pub use photo::{MAX_ORIGINAL_BYTES, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
 pub use time::Timestamp;
 pub use user::User;

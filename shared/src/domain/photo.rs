@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::ids::{EventId, PhotoId, UserId};
 use super::time::Timestamp;
 
+/// The largest original PicPass processes: 200 MiB. The one source of this limit: the
+/// image pipeline refuses larger inputs, the API refuses to sign uploads of larger files
+/// (413 before anything is stored), and `PICPASS_MAX_FILE_BYTES` may only lower it.
+pub const MAX_ORIGINAL_BYTES: u64 = 200 * 1024 * 1024;
+
 /// Processing status: `pending → processing → ready | failed`, and `failed → pending` on retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

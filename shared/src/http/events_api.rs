@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use super::{
-    Caller, PathParams, Route, Router, json_body, json_response, no_content, page_request,
+    HttpApi, PathParams, Route, Router, caller, json_body, json_response, no_content, page_request,
     query_param,
 };
 use crate::domain::{Cursor, Page, PhotoStatus};
@@ -120,23 +120,36 @@ fn page<T: Serialize>(p: Page<T>) -> Response<Body> {
     )
 }
 
-/// Handles one request; every failure becomes its JSON error response.
-pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
-    super::respond(&req, dispatch(deps, &req).await)
+/// The function's routes, for [`super::handle`].
+#[derive(Debug, Clone, Copy)]
+pub struct EventsApi;
+
+impl HttpApi for EventsApi {
+    type Deps = Deps;
+    type Route = EventsRoute;
+
+    fn router() -> &'static Router<EventsRoute> {
+        router()
+    }
+
+    async fn dispatch(
+        deps: &Deps,
+        route: EventsRoute,
+        params: PathParams,
+        req: &Request,
+    ) -> Result<Response<Body>> {
+        dispatch(deps, route, params, req).await
+    }
 }
 
-/// [`handle`] in the shape `lambda_http::run` takes: it never fails the invocation.
-pub async fn handle_lambda(
+async fn dispatch(
     deps: &Deps,
-    req: Request,
-) -> std::result::Result<Response<Body>, std::convert::Infallible> {
-    Ok(handle(deps, req).await)
-}
-
-async fn dispatch(deps: &Deps, req: &Request) -> Result<Response<Body>> {
+    route: EventsRoute,
+    params: PathParams,
+    req: &Request,
+) -> Result<Response<Body>> {
     use EventsRoute::*;
-    let caller = Caller::from_request(req)?;
-    let (route, params) = router().resolve_request(req)?;
+    let caller = caller(req)?;
     let max = deps.limits.max_body_bytes;
     let c = &caller;
     Ok(match route {

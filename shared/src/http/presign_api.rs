@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
-use super::{Caller, Route, Router, json_body, json_response, no_content};
+use super::{HttpApi, PathParams, Route, Router, caller, json_body, json_response, no_content};
 use crate::error::Result;
 use crate::services::{Deps, uploads};
 
@@ -59,22 +59,35 @@ pub fn router() -> &'static Router<PresignRoute> {
     })
 }
 
-/// Handles one request; every failure becomes its JSON error response.
-pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
-    super::respond(&req, dispatch(deps, &req).await)
+/// The function's routes, for [`super::handle`].
+#[derive(Debug, Clone, Copy)]
+pub struct PresignApi;
+
+impl HttpApi for PresignApi {
+    type Deps = Deps;
+    type Route = PresignRoute;
+
+    fn router() -> &'static Router<PresignRoute> {
+        router()
+    }
+
+    async fn dispatch(
+        deps: &Deps,
+        route: PresignRoute,
+        params: PathParams,
+        req: &Request,
+    ) -> Result<Response<Body>> {
+        dispatch(deps, route, params, req).await
+    }
 }
 
-/// [`handle`] in the shape `lambda_http::run` takes: it never fails the invocation.
-pub async fn handle_lambda(
+async fn dispatch(
     deps: &Deps,
-    req: Request,
-) -> std::result::Result<Response<Body>, std::convert::Infallible> {
-    Ok(handle(deps, req).await)
-}
-
-async fn dispatch(deps: &Deps, req: &Request) -> Result<Response<Body>> {
-    let caller = Caller::from_request(req)?;
-    let (route, params) = router().resolve_request(req)?;
+    route: PresignRoute,
+    params: PathParams,
+    req: &Request,
+) -> Result<Response<Body>> {
+    let caller = caller(req)?;
     let max = deps.limits.max_body_bytes;
     Ok(match route {
         PresignRoute::CreateUploads => {

@@ -5,6 +5,7 @@
 use lambda_http::http::Method;
 use lambda_http::{Request, RequestExt};
 
+use super::api::route_not_found;
 use crate::domain::{EventId, JobId, PhotoId};
 use crate::error::{Error, Result};
 
@@ -59,6 +60,17 @@ impl PathParams {
     pub fn job_id(&self) -> Result<JobId> {
         JobId::parse(self.get("job_id")?)
     }
+
+    /// `name=value` of the captured `*_id` segments, for logs. Other segments (access
+    /// codes, usernames, slugs) are left out: a code in a path is a secret.
+    pub fn ids_for_logs(&self) -> String {
+        self.0
+            .iter()
+            .filter(|(name, _)| name.ends_with("_id"))
+            .map(|(name, value)| format!("{name}={}", value.chars().take(40).collect::<String>()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// A route table.
@@ -80,18 +92,24 @@ impl<R: Copy> Router<R> {
 
     /// The route of a request. The path is API Gateway's raw path (without the stage), or
     /// the URI's path when the request was built elsewhere.
-    pub fn resolve_request(&self, req: &Request) -> Result<(R, PathParams)> {
+    pub fn resolve_route(&self, req: &Request) -> Result<(&Route<R>, PathParams)> {
         let raw = req.raw_http_path();
         let path = if raw.is_empty() {
             req.uri().path()
         } else {
             raw
         };
-        self.resolve(req.method(), path)
+        self.resolve_path(req.method(), path)
+    }
+
+    /// The route id of `method` + `path`. Unknown paths and methods are 404.
+    pub fn resolve(&self, method: &Method, path: &str) -> Result<(R, PathParams)> {
+        self.resolve_path(method, path)
+            .map(|(route, params)| (route.id, params))
     }
 
     /// The route of `method` + `path`. Unknown paths and methods are 404.
-    pub fn resolve(&self, method: &Method, path: &str) -> Result<(R, PathParams)> {
+    pub fn resolve_path(&self, method: &Method, path: &str) -> Result<(&Route<R>, PathParams)> {
         let path = path
             .strip_suffix('/')
             .filter(|p| !p.is_empty())
@@ -99,7 +117,7 @@ impl<R: Copy> Router<R> {
         let segments: Vec<&str> = path.split('/').collect();
         for route in self.routes.iter().filter(|r| r.method == *method) {
             if let Some(params) = match_pattern(route.pattern, &segments)? {
-                return Ok((route.id, params));
+                return Ok((route, params));
             }
         }
         Err(route_not_found())
@@ -128,10 +146,6 @@ fn match_pattern(pattern: &'static str, segments: &[&str]) -> Result<Option<Path
         }
     }
     Ok(Some(PathParams(params)))
-}
-
-fn route_not_found() -> Error {
-    Error::not_found("route_not_found", "no such route")
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ impl Default for Limits {
         Self {
             max_pixels: 100_000_000,
             max_side: 20_000,
-            max_bytes: 200 * 1024 * 1024,
+            max_bytes: crate::domain::MAX_ORIGINAL_BYTES,
             max_scans: 100,
         }
     }

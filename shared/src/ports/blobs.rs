@@ -88,13 +88,28 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
+/// The `TooLarge` of an object over a read's bound.
+pub fn object_too_large(bytes: u64, max_bytes: u64) -> crate::error::Error {
+    crate::error::Error::too_large(
+        "object_too_large",
+        format!("the object has {bytes} bytes; at most {max_bytes} are read"),
+    )
+}
+
 /// Object storage.
 #[async_trait]
 pub trait Blobs: Send + Sync + std::fmt::Debug {
     /// Writes an object whole (atomically: readers see the old or the new bytes).
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()>;
-    /// Reads an object whole; `NotFound` if absent.
-    async fn get(&self, key: &str) -> Result<Bytes>;
+    /// Reads an object whole into one buffer of its size, if it has at most `max_bytes`:
+    /// the size is checked before anything is read or allocated (`TooLarge`, code
+    /// `object_too_large`, otherwise). `NotFound` if absent.
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bytes>;
+    /// Reads an object whole, whatever its size (for objects this service wrote itself);
+    /// `NotFound` if absent.
+    async fn get(&self, key: &str) -> Result<Bytes> {
+        self.get_bounded(key, u64::MAX).await
+    }
     /// Size and tag of an object; `NotFound` if absent.
     async fn head(&self, key: &str) -> Result<ObjectInfo>;
     /// Deletes an object; deleting a missing one is not an error.
@@ -121,12 +136,14 @@ pub trait Blobs: Send + Sync + std::fmt::Debug {
 
     /// Starts a multipart upload; returns its id.
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String>;
-    /// A presigned PUT of one part.
+    /// A presigned PUT of one part, binding its exact length: a body of any other length
+    /// is refused (the server knows the file's size and its part size).
     fn presign_part(
         &self,
         key: &str,
         upload_id: &str,
         part_number: u32,
+        content_length: u64,
         presign: Presign,
     ) -> Result<PresignedRequest>;
     /// Uploads one part from the server side (archives); returns its ETag.

@@ -86,6 +86,10 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     async fn insert_event(&self, event: &Event) -> Result<()>;
     /// One event; `NotFound` if absent, `Expired` if past `expires_at`.
     async fn get_event(&self, event_id: EventId) -> Result<Event>;
+    /// One event whether live or expired (its row stays until the reaper deletes it), for
+    /// checks that must come before expiry: ownership (another photographer's expired event
+    /// is 404, not 410) and the expiry time an "expired" answer shows. `NotFound` if absent.
+    async fn get_event_live_or_expired(&self, event_id: EventId) -> Result<Event>;
     /// The event at a public path; `NotFound` if never claimed, `Expired` if the event has
     /// expired or only its tombstone remains.
     async fn find_event_by_path(&self, owner_id: &UserId, slug: &str) -> Result<Event>;

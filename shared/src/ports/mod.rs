@@ -8,4 +8,4 @@ pub use blobs::{
     Blobs, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
 };
 pub use catalog::{Catalog, Counter, PhotoQuery, PhotoSort, child_expiry};
-pub use queue::{Delivery, Queue};
+pub use queue::{Delivery, Queue, QueueConsumer, QueueSender};

@@ -20,13 +20,20 @@ pub struct Delivery {
     pub receive_count: u32,
 }
 
-/// A message queue with a dead-letter queue behind it.
+/// What a producer needs: functions that only hand work on (the API's retry and
+/// derivative routes, the gallery's archive requests) get this and nothing more.
 #[async_trait]
-pub trait Queue: Send + Sync + std::fmt::Debug {
+pub trait QueueSender: Send + Sync + std::fmt::Debug {
     /// Enqueues one message.
     async fn send(&self, body: &str) -> Result<()>;
     /// Enqueues many (adapters batch them).
     async fn send_batch(&self, bodies: &[String]) -> Result<()>;
+}
+
+/// What a consumer needs: receive, acknowledge, give back, and read the dead letters. In
+/// AWS, Lambda's event source mapping consumes; the local stack's workers use this.
+#[async_trait]
+pub trait QueueConsumer: Send + Sync + std::fmt::Debug {
     /// Up to `max` messages, waiting up to `wait` for the first.
     async fn receive(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>>;
     /// Done with the message: it is deleted.
@@ -37,3 +44,8 @@ pub trait Queue: Send + Sync + std::fmt::Debug {
     /// Up to `max` messages from the dead-letter queue (received, not removed).
     async fn receive_dead_letters(&self, max: u32, wait: Duration) -> Result<Vec<Delivery>>;
 }
+
+/// A queue with both ends, as an adapter provides it (and the conformance suite checks it).
+pub trait Queue: QueueSender + QueueConsumer {}
+
+impl<T: QueueSender + QueueConsumer + ?Sized> Queue for T {}

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use tracing::{info, instrument, warn};
 
-use super::custom::{DerivativeJobRequest, render_and_store};
-use super::original::ProcessDeps;
+use super::custom_derivative::{DerivativeJobRequest, render_and_store};
+use super::deps::ProcessDeps;
 use crate::domain::{Event, Job, JobKind, JobMessage, JobState};
 use crate::error::{Error, Result, RetryClass};
 
@@ -163,7 +163,16 @@ async fn derive_item(
         }
         Err(e) => return Err(e),
     };
-    let stored = render_and_store(&deps.blobs, &deps.deriver, event, &photo, &request.spec).await?;
+    let stored = render_and_store(
+        deps.catalog.as_ref(),
+        &deps.blobs,
+        &deps.deriver,
+        deps.max_original_bytes,
+        event,
+        &photo,
+        &request.spec,
+    )
+    .await?;
     Ok(stored.key)
 }
 

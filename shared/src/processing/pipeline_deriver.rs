@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::original::{DerivedPhoto, EncodedVariant, PhotoDeriver, WatermarkInput};
+use super::deriver::{DerivedPhoto, EncodedVariant, PhotoDeriver, WatermarkInput};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, DeriveSpec, PipelineOptions, PreparedWatermark, VariantName};
 

@@ -5,9 +5,10 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::domain::{AccessCode, CodeText, EventId, Grant, Page, PageRequest, PhotoId, Timestamp};
+use crate::domain::{
+    AccessCode, Caller, CodeText, EventId, Grant, Page, PageRequest, PhotoId, Timestamp,
+};
 use crate::error::{Error, Result};
-use crate::http::Caller;
 
 use super::{Deps, at_index, owned_event};
 
@@ -66,7 +67,7 @@ pub struct PatchCode {
 }
 
 fn view(deps: &Deps, code: AccessCode) -> Result<CodeView> {
-    let text = deps.vault.open(code.event_id, &code.sealed_code)?;
+    let text = deps.vault()?.open(code.event_id, &code.sealed_code)?;
     let (all, photo_ids) = match code.grant {
         Grant::All => (true, None),
         Grant::Photos(ids) => (false, Some(ids)),
@@ -174,8 +175,8 @@ pub async fn create(
         let text = CodeText::generate()?;
         let code = AccessCode {
             event_id,
-            code_key: deps.vault.code_key(event_id, &text),
-            sealed_code: deps.vault.seal(event_id, &text)?,
+            code_key: deps.vault()?.code_key(event_id, &text),
+            sealed_code: deps.vault()?.seal(event_id, &text)?,
             label: label.clone(),
             grant: grant.clone(),
             created_at: now,
@@ -231,7 +232,7 @@ async fn find(
         segment.to_ascii_lowercase()
     } else {
         let text = CodeText::parse(segment).map_err(|_| not_found())?;
-        deps.vault.code_key(event_id, &text)
+        deps.vault()?.code_key(event_id, &text)
     };
     deps.catalog
         .get_code(event_id, &key)

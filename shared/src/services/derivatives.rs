@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::domain::{EventId, JobId, JobKind, JobMessage, JobState, Photo, PhotoId, PhotoStatus};
+use crate::domain::{
+    Caller, EventId, JobId, JobKind, JobMessage, JobState, Photo, PhotoId, PhotoStatus,
+};
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::pipeline::DeriveSpec;
 use crate::ports::Presign;
 use crate::processing::{DerivativeJobRequest, PhotoDeriver, PipelineDeriver, render_and_store};
@@ -123,7 +124,16 @@ pub async fn derive_one(
     let photo = ready_photo(deps, event_id, photo_id).await?;
     let deriver: std::sync::Arc<dyn PhotoDeriver> =
         std::sync::Arc::new(PipelineDeriver::with_limits(deps.limits.image));
-    let stored = render_and_store(&deps.blobs, &deriver, &event, &photo, &req.spec).await?;
+    let stored = render_and_store(
+        deps.catalog.as_ref(),
+        &deps.blobs,
+        &deriver,
+        deps.limits.multipart_max_bytes,
+        &event,
+        &photo,
+        &req.spec,
+    )
+    .await?;
     let url = deps
         .blobs
         .presign_get(&stored.key, None, Presign::now(deps.limits.view_url_secs))?
@@ -186,7 +196,7 @@ pub async fn create_job(
         job_id: job.job_id,
     };
     let body = serde_json::to_string(&message).map_err(|e| Error::internal("job message", e))?;
-    deps.derive_queue.send(&body).await?;
+    deps.process_queue()?.send(&body).await?;
     info!(%event_id, job_id = %job.job_id, total, "derivative job queued");
     Ok(JobAccepted { job_id: job.job_id })
 }

@@ -4,11 +4,10 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::domain::{
-    Event, EventId, Page, PageRequest, PhotoId, PhotoStatus, Timestamp, UploadKind, Watermark,
-    WatermarkSource, keys, validate,
+    Caller, Event, EventId, Page, PageRequest, PhotoId, PhotoStatus, Timestamp, UploadKind,
+    Watermark, WatermarkSource, keys, validate,
 };
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::ports::PhotoQuery;
 
 use super::{Deps, owned_event, profile};

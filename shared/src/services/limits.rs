@@ -18,7 +18,8 @@ pub struct ApiLimits {
     pub max_body_bytes: usize,
     /// Files up to this size get one presigned PUT (default 32 MiB).
     pub single_put_max_bytes: u64,
-    /// Largest file, uploaded in parts (default 1 GiB).
+    /// Largest file, uploaded in parts (default and maximum 200 MiB, the largest original
+    /// the pipeline processes: [`crate::domain::MAX_ORIGINAL_BYTES`]).
     pub multipart_max_bytes: u64,
     /// Bytes per part (default 8 MiB; S3 needs ≥ 5 MiB).
     pub part_bytes: u64,
@@ -41,7 +42,7 @@ impl Default for ApiLimits {
         Self {
             max_body_bytes: 1024 * 1024,
             single_put_max_bytes: 32 * MIB,
-            multipart_max_bytes: 1024 * MIB,
+            multipart_max_bytes: crate::domain::MAX_ORIGINAL_BYTES,
             part_bytes: 8 * MIB,
             max_photos_per_event: 20_000,
             max_files_per_call: 500,
@@ -94,6 +95,9 @@ impl ApiLimits {
         if self.part_bytes < 5 * MIB {
             return fail("multipart parts must be at least 5 MiB (S3's minimum part)");
         }
+        if self.multipart_max_bytes > crate::domain::MAX_ORIGINAL_BYTES {
+            return fail("files above the pipeline's 200 MiB cannot be processed");
+        }
         if self.multipart_max_bytes.div_ceil(self.part_bytes) > 10_000 {
             return fail("the largest file needs more than S3's 10,000 parts");
         }
@@ -116,7 +120,7 @@ mod tests {
     fn defaults_match_api_md_and_config_applies() {
         let d = ApiLimits::default();
         assert_eq!(d.single_put_max_bytes, 32 * MIB);
-        assert_eq!(d.multipart_max_bytes, 1024 * MIB);
+        assert_eq!(d.multipart_max_bytes, 200 * MIB);
         assert_eq!(d.max_photos_per_event, 20_000);
         assert_eq!(d.max_files_per_call, 500);
         assert_eq!(d.max_body_bytes, 1024 * 1024);

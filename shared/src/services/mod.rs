@@ -17,13 +17,22 @@ use crate::domain::{Event, EventId, UserId};
 use crate::error::{Error, Result};
 
 /// The caller's event: `NotFound` when it is another photographer's (never revealing that
-/// it exists), `Expired` (410) when past its expiry.
+/// it exists, expired or not: ownership is checked first), `Expired` (410) when the
+/// caller's own event is past its expiry.
 pub async fn owned_event(deps: &Deps, owner: &UserId, event_id: EventId) -> Result<Event> {
-    let event = deps.catalog.get_event(event_id).await?;
-    if &event.owner_id != owner {
-        return Err(event_not_found());
+    match deps.catalog.get_event(event_id).await {
+        Ok(event) if &event.owner_id == owner => Ok(event),
+        Ok(_) => Err(event_not_found()),
+        Err(expired @ Error::Expired { .. }) => {
+            match deps.catalog.get_event_live_or_expired(event_id).await {
+                Ok(event) if &event.owner_id == owner => Err(expired),
+                Ok(_) => Err(event_not_found()),
+                Err(e) if e.is_not_found() => Err(event_not_found()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
     }
-    Ok(event)
 }
 
 /// The 404 of an event that does not exist or is not the caller's.

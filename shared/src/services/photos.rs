@@ -4,11 +4,10 @@ use serde::Serialize;
 use tracing::info;
 
 use crate::domain::{
-    EventId, Page, PageRequest, Photo, PhotoFailure, PhotoId, PhotoStatus, Timestamp, UploadKind,
-    keys,
+    Caller, EventId, Page, PageRequest, Photo, PhotoFailure, PhotoId, PhotoStatus, Timestamp,
+    UploadKind, keys,
 };
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::ports::{PhotoQuery, Presign};
 
 use super::{Deps, owned_event};
@@ -158,8 +157,10 @@ async fn owned_photo(
 }
 
 /// Deletes a photo: an unfinished multipart upload is aborted, the original and every
-/// derivative deleted, then the row, and the event's counter given back. If it was the
-/// event's cover, the cover is cleared.
+/// derivative deleted, then the row, and the event's counter given back; then its
+/// derivatives once more, because the processor (or a custom derivative) may have written
+/// one after the first pass while the row still stood — once the row is gone, writers
+/// clean up after themselves instead. If it was the event's cover, the cover is cleared.
 pub async fn delete(
     deps: &Deps,
     caller: &Caller,
@@ -173,14 +174,14 @@ pub async fn delete(
     {
         deps.blobs.abort_multipart(&original, upload_id).await?;
     }
+    let derived = keys::derived_prefix(&photo.owner_id, event_id, photo_id);
     deps.blobs.delete(&original).await?;
-    deps.blobs
-        .delete_prefix(&keys::derived_prefix(&photo.owner_id, event_id, photo_id))
-        .await?;
+    deps.blobs.delete_prefix(&derived).await?;
     deps.catalog.delete_photo(event_id, photo_id).await?;
     deps.catalog
         .add_photo_count(event_id, -1, deps.limits.max_photos_per_event)
         .await?;
+    deps.blobs.delete_prefix(&derived).await?;
     let mut event = deps.catalog.get_event(event_id).await?;
     if event.cover_photo_id == Some(photo_id) {
         event.cover_photo_id = None;
@@ -211,9 +212,11 @@ pub async fn retry(
     photo.status = PhotoStatus::Pending;
     photo.failure = None;
     photo.processing_until = None;
+    // A fresh set of attempts: the processor marks a photo failed after too many.
+    photo.attempts = 0;
     let photo = deps.catalog.update_photo(&photo).await?;
     let key = keys::original(&photo.owner_id, event_id, photo_id);
-    deps.process_queue
+    deps.process_queue()?
         .send(&s3_created_notification(&deps.bucket, &key, photo.bytes))
         .await?;
     info!(%event_id, %photo_id, "photo re-queued");

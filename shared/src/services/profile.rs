@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::domain::{Timestamp, User, validate};
+use crate::domain::{Caller, Timestamp, User, validate};
 use crate::error::{Error, Result};
-use crate::http::Caller;
 
 use super::Deps;
 

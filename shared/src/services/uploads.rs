@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::domain::{EventId, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, keys, validate};
+use crate::domain::{
+    Caller, EventId, Photo, PhotoId, PhotoStatus, Timestamp, UploadKind, keys, validate,
+};
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::ports::{CompletedPart, Presign, PresignedRequest, PutConstraints};
 
 use super::{Deps, at_index, owned_event};
@@ -434,6 +435,16 @@ fn check_part_number(n: u32, count: u64) -> Result<()> {
     Ok(())
 }
 
+/// The exact size of part `n` (1-based) of a multipart photo: every part has the upload's
+/// part size but the last, which has the rest.
+fn part_length(photo: &Photo, n: u32) -> Result<u64> {
+    let UploadKind::Multipart { part_bytes, .. } = &photo.upload else {
+        return Err(Error::internal_msg("part length of a single-PUT photo"));
+    };
+    let before = u64::from(n.saturating_sub(1)).saturating_mul(*part_bytes);
+    Ok(photo.bytes.saturating_sub(before).min(*part_bytes))
+}
+
 /// Presigned PUT URLs for parts of a pending multipart upload.
 pub async fn sign_parts(
     deps: &Deps,
@@ -442,7 +453,8 @@ pub async fn sign_parts(
     photo_id: PhotoId,
     req: SignParts,
 ) -> Result<PartUrls> {
-    let (_, key, upload_id, count) = pending_multipart(deps, caller, event_id, photo_id).await?;
+    let (photo, key, upload_id, count) =
+        pending_multipart(deps, caller, event_id, photo_id).await?;
     if req.part_numbers.is_empty() || req.part_numbers.len() > 1_000 {
         return Err(Error::invalid(
             "invalid_part_numbers",
@@ -453,7 +465,10 @@ pub async fn sign_parts(
     let mut parts = Vec::with_capacity(req.part_numbers.len());
     for (i, &n) in req.part_numbers.iter().enumerate() {
         check_part_number(n, count).map_err(|e| at_index("part_numbers", i, e))?;
-        let signed = deps.blobs.presign_part(&key, &upload_id, n, presign)?;
+        let length = part_length(&photo, n)?;
+        let signed = deps
+            .blobs
+            .presign_part(&key, &upload_id, n, length, presign)?;
         parts.push(PartUrl {
             part_number: n,
             url: signed.url,

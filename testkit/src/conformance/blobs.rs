@@ -43,6 +43,7 @@ macro_rules! blobs_conformance {
             presigned_get_of_a_missing_key_is_not_found,
             multipart_upload_of_presigned_parts_assembles_them_in_order,
             multipart_upload_of_a_single_server_side_part_completes,
+            presigned_part_of_another_length_is_refused,
             aborted_multipart_upload_is_gone,
         );
     };
@@ -457,7 +458,7 @@ pub async fn multipart_upload_of_presigned_parts_assembles_them_in_order(blobs: 
     let mut etags = Vec::new();
     for (number, body) in [(2u32, &second), (1, &first)] {
         let request = blobs
-            .presign_part(key, &upload, number, Presign::now(300))
+            .presign_part(key, &upload, number, body.len() as u64, Presign::now(300))
             .expect("presign part");
         let response = send(&request, body.clone()).await;
         assert_eq!(response.status().as_u16(), 200, "part {number}");
@@ -490,6 +491,49 @@ pub async fn multipart_upload_of_presigned_parts_assembles_them_in_order(blobs: 
         blobs.get(key).await.expect("get") == expected,
         "object differs from the parts"
     );
+}
+
+/// A part URL binds the part's exact length (the server knows the file's size and its part
+/// size): a byte more or less is refused and stores nothing; the exact length is taken.
+pub async fn presigned_part_of_another_length_is_refused(blobs: &dyn Blobs) {
+    let key = "originals/o/e/part-length";
+    let upload = blobs
+        .create_multipart(key, "image/jpeg")
+        .await
+        .expect("create");
+    let body: Vec<u8> = (0..5 * MIB).map(|i| (i % 253) as u8).collect();
+    let request = blobs
+        .presign_part(key, &upload, 1, body.len() as u64, Presign::now(300))
+        .expect("presign part");
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(n, v)| n == "content-length" && *v == body.len().to_string()),
+        "the length is a header the client must send: {:?}",
+        request.headers
+    );
+    let mut longer = body.clone();
+    longer.extend_from_slice(&[0; 1024]);
+    assert_refused(
+        send(&request, longer).await,
+        403,
+        Some("SignatureDoesNotMatch"),
+    )
+    .await;
+    let shorter = body.get(..body.len() - 1).expect("non-empty").to_vec();
+    assert_refused(send(&request, shorter).await, 403, None).await;
+    assert!(
+        blobs
+            .list_parts(key, &upload)
+            .await
+            .expect("list")
+            .is_empty(),
+        "a refused part stores nothing"
+    );
+    let response = send(&request, body).await;
+    assert_eq!(response.status().as_u16(), 200, "the exact length is taken");
+    blobs.abort_multipart(key, &upload).await.expect("abort");
 }
 
 /// The server-side path (archives): one small part is a valid whole upload.

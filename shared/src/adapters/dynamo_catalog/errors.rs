@@ -4,9 +4,12 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
+use crate::adapters::aws_errors;
 use crate::error::Error;
 
-/// What a failed call means to the adapter.
+/// What a failed call means to the adapter: a failed condition or a conflicting
+/// transaction is `Conflict`; the rest is classified by the shared AWS classifier
+/// (`crate::adapters::aws_errors`).
 pub(super) fn sdk_error<E>(
     operation: &'static str,
     table: &str,
@@ -15,48 +18,17 @@ pub(super) fn sdk_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let status = match &err {
-        SdkError::ServiceError(ctx) => Some(ctx.raw().status().as_u16()),
-        SdkError::ResponseError(ctx) => Some(ctx.raw().status().as_u16()),
+    aws_errors::map_sdk_error("DynamoDB", operation, table, err, |_, code| match code {
+        "ConditionalCheckFailedException" => Some(Error::conflict(
+            "conflict",
+            "the item was changed or already exists",
+        )),
+        "TransactionConflictException" => Some(Error::conflict(
+            "conflict",
+            "a concurrent transaction touched the same item",
+        )),
         _ => None,
-    };
-    let code = err.code().unwrap_or_default().to_owned();
-    match (&err, code.as_str()) {
-        (_, "ConditionalCheckFailedException") => {
-            Error::conflict("conflict", "the item was changed or already exists")
-        }
-        (_, "TransactionConflictException") => {
-            Error::conflict("conflict", "a concurrent transaction touched the same item")
-        }
-        (
-            _,
-            "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "InternalServerError"
-            | "ServiceUnavailable"
-            | "TransactionInProgressException",
-        ) => Error::transient(
-            format!("DynamoDB {operation} on {table} failed ({code}); retry"),
-            err,
-        ),
-        (_, "ResourceNotFoundException") => Error::internal(
-            format!(
-                "DynamoDB table {table} does not exist (create it with the SAM template or \
-                 DynamoCatalog::create_tables)"
-            ),
-            err,
-        ),
-        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => Error::transient(
-            format!("DynamoDB {operation} on {table} could not be reached"),
-            err,
-        ),
-        _ if status.is_some_and(|s| s >= 500) => Error::transient(
-            format!("DynamoDB {operation} on {table} failed with a server error"),
-            err,
-        ),
-        _ => Error::internal(format!("DynamoDB {operation} on {table} failed"), err),
-    }
+    })
 }
 
 /// The outcome of a cancelled transaction: which of its items failed their condition.

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 
 const TOMBSTONE_UNTIL: &str = "tombstone_until";
 
-fn event_not_found() -> Error {
+pub(super) fn event_not_found() -> Error {
     Error::not_found("event_not_found", "no such event")
 }
 
@@ -26,7 +26,7 @@ fn event_expired() -> Error {
 
 impl DynamoCatalog {
     /// The event row whether or not it has expired.
-    async fn load_event(&self, event_id: EventId) -> Result<Option<Event>> {
+    pub(super) async fn load_event(&self, event_id: EventId) -> Result<Option<Event>> {
         let pk = event_pk(event_id);
         match self
             .get_item(&self.tables.events, key1(attr::PK, pk.clone()))

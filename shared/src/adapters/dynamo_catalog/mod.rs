@@ -253,6 +253,12 @@ impl Catalog for DynamoCatalog {
         self.get_live_event(event_id).await
     }
 
+    async fn get_event_live_or_expired(&self, event_id: EventId) -> Result<Event> {
+        self.load_event(event_id)
+            .await?
+            .ok_or_else(events::event_not_found)
+    }
+
     async fn find_event_by_path(&self, owner_id: &UserId, slug: &str) -> Result<Event> {
         self.find_event_by_path_claim(owner_id, slug).await
     }

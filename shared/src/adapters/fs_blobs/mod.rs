@@ -272,13 +272,16 @@ impl Blobs for FsBlobs {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn get(&self, key: &str) -> Result<Bytes> {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bytes> {
         let path = self.object_file(key)?;
-        record::open(&path)
-            .await?
-            .ok_or_else(no_such_key)?
-            .body()
-            .await
+        let opened = record::open(&path).await?.ok_or_else(no_such_key)?;
+        if opened.body_len > max_bytes {
+            return Err(crate::ports::blobs::object_too_large(
+                opened.body_len,
+                max_bytes,
+            ));
+        }
+        opened.body().await
     }
 
     #[tracing::instrument(skip(self))]
@@ -408,12 +411,14 @@ impl Blobs for FsBlobs {
         key: &str,
         upload_id: &str,
         part_number: u32,
+        content_length: u64,
         presign: Presign,
     ) -> Result<PresignedRequest> {
         key::validate(key)?;
         multipart::check_part_number(part_number)?;
         let expires_at = Self::presign_window(presign)?;
         let part = part_number.to_string();
+        let length = content_length.to_string();
         let signature = self.signer.sign(
             "PUT",
             key,
@@ -421,6 +426,7 @@ impl Blobs for FsBlobs {
             &Constraints::Part {
                 upload_id,
                 part_number: &part,
+                content_length: &length,
             },
         );
         Ok(PresignedRequest {
@@ -434,7 +440,7 @@ impl Blobs for FsBlobs {
                 expires_at.epoch_secs(),
                 &signature,
             ),
-            headers: Vec::new(),
+            headers: vec![("content-length".to_owned(), length)],
             expires_at,
         })
     }

@@ -32,12 +32,14 @@ pub enum Constraints<'a> {
         /// The disposition, or `None`.
         content_disposition: Option<&'a str>,
     },
-    /// A PUT of one part of a multipart upload.
+    /// A PUT of one part of a multipart upload, of exactly one length.
     Part {
         /// The upload id.
         upload_id: &'a str,
         /// The part number, as decimal text.
         part_number: &'a str,
+        /// `Content-Length`, as the decimal text of the header.
+        content_length: &'a str,
     },
 }
 
@@ -117,8 +119,17 @@ impl Signer {
             Constraints::Part {
                 upload_id,
                 part_number,
+                content_length,
             } => {
-                for value in ["part", method, key, &expires, upload_id, part_number] {
+                for value in [
+                    "part",
+                    method,
+                    key,
+                    &expires,
+                    upload_id,
+                    part_number,
+                    content_length,
+                ] {
                     field(value.as_bytes());
                 }
             }

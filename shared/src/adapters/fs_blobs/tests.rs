@@ -270,13 +270,13 @@ async fn a_presigned_part_of_an_unknown_upload_is_no_such_upload() {
     let (_dir, blobs) = store();
     let upload = ulid::Ulid::generate().to_string();
     let presigned = blobs
-        .presign_part("m", &upload, 1, Presign::now(60))
+        .presign_part("m", &upload, 1, 4, Presign::now(60))
         .expect("presign");
     let response = blobs.serve(request(&presigned, b"part")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(text(response).await.contains("<Code>NoSuchUpload</Code>"));
     assert!(matches!(
-        blobs.presign_part("m", &upload, 0, Presign::now(60)),
+        blobs.presign_part("m", &upload, 0, 4, Presign::now(60)),
         Err(Error::Invalid { .. })
     ));
     assert!(matches!(

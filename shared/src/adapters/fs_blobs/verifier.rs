@@ -221,6 +221,7 @@ impl FsBlobs {
             (&Method::PUT, true) if query.disposition.is_none() => Constraints::Part {
                 upload_id: query.upload_id.as_deref().unwrap_or_default(),
                 part_number: query.part_number.as_deref().unwrap_or_default(),
+                content_length: header_text(headers, "content-length"),
             },
             (&Method::GET, false) => Constraints::Get {
                 content_disposition: query.disposition.as_deref(),
@@ -245,9 +246,9 @@ impl FsBlobs {
             Constraints::Part {
                 upload_id,
                 part_number,
+                content_length,
             } => {
-                let declared = header_text(headers, "content-length");
-                self.put_part(&key, upload_id, part_number, declared, body)
+                self.put_part(&key, upload_id, part_number, content_length, body)
                     .await
             }
             Constraints::Get {

@@ -218,8 +218,8 @@ impl Blobs for S3Blobs {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn get(&self, key: &str) -> Result<Bytes> {
-        let output = self
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bytes> {
+        let mut output = self
             .client
             .get_object()
             .bucket(&self.bucket)
@@ -227,12 +227,30 @@ impl Blobs for S3Blobs {
             .send()
             .await
             .map_err(|e| map_sdk_error("GetObject", e))?;
-        let body = output
+        // The size is known from the response head: refuse before reading the body, then
+        // read it into one buffer of that size instead of collecting chunks and copying.
+        let len = content_length(output.content_length());
+        if len > max_bytes {
+            return Err(crate::ports::blobs::object_too_large(len, max_bytes));
+        }
+        let capacity = usize::try_from(len)
+            .map_err(|_| crate::ports::blobs::object_too_large(len, max_bytes))?;
+        let mut body = bytes::BytesMut::with_capacity(capacity);
+        while let Some(chunk) = output
             .body
-            .collect()
+            .try_next()
             .await
-            .map_err(|e| Error::transient("reading an S3 object body failed", e))?;
-        Ok(body.into_bytes())
+            .map_err(|e| Error::transient("reading an S3 object body failed", e))?
+        {
+            if (body.len() + chunk.len()) as u64 > len {
+                return Err(Error::transient(
+                    "an S3 object body was longer than its Content-Length",
+                    format!("more than {len} bytes"),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     #[tracing::instrument(skip(self))]
@@ -379,6 +397,7 @@ impl Blobs for S3Blobs {
         key: &str,
         upload_id: &str,
         part_number: u32,
+        content_length: u64,
         presign: Presign,
     ) -> Result<PresignedRequest> {
         check_part_number(part_number)?;
@@ -387,6 +406,7 @@ impl Blobs for S3Blobs {
             Operation::UploadPart {
                 upload_id,
                 part_number,
+                content_length,
             },
             presign.signed_at,
             presign.expires_in_secs,

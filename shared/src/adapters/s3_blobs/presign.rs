@@ -90,12 +90,14 @@ pub enum Operation<'a> {
         /// Sent back as the response's `Content-Disposition`.
         content_disposition: Option<&'a str>,
     },
-    /// `UploadPart` of a multipart upload.
+    /// `UploadPart` of a multipart upload, binding its length as a signed header.
     UploadPart {
         /// The multipart upload.
         upload_id: &'a str,
         /// 1-based part number.
         part_number: u32,
+        /// `Content-Length` the client must send.
+        content_length: u64,
     },
 }
 
@@ -275,7 +277,9 @@ impl Presigner {
             Operation::UploadPart {
                 upload_id,
                 part_number,
+                content_length,
             } => {
+                headers.push(("content-length", content_length.to_string()));
                 op_params.push(("x-id", "UploadPart".to_owned()));
                 op_params.push(("partNumber", part_number.to_string()));
                 op_params.push(("uploadId", encode_query(upload_id)));

@@ -205,6 +205,7 @@ async fn presigned_upload_part_matches_the_sdk_byte_for_byte() {
                             KEYS[1],
                             upload_id,
                             part_number,
+                            8_388_608,
                             Presign {
                                 signed_at,
                                 expires_in_secs: 3600,
@@ -218,6 +219,7 @@ async fn presigned_upload_part_matches_the_sdk_byte_for_byte() {
                         .key(KEYS[1])
                         .upload_id(upload_id)
                         .part_number(i32::try_from(part_number).expect("small"))
+                        .content_length(8_388_608)
                         .presigned(sdk_config(signed_at, 3600))
                         .await
                         .expect("SDK presign");
@@ -249,7 +251,7 @@ async fn presign_refuses_lifetimes_sigv4_cannot_express() {
         assert!(matches!(err, crate::Error::Invalid { .. }), "{err:?}");
     }
     let err = blobs
-        .presign_part(KEYS[0], "u", 0, Presign::now(60))
+        .presign_part(KEYS[0], "u", 0, 5_242_880, Presign::now(60))
         .expect_err("part 0");
     assert!(matches!(err, crate::Error::Invalid { .. }), "{err:?}");
 }

@@ -147,6 +147,10 @@ pub(super) fn get(conn: &Connection, event_id: EventId) -> Result<Event> {
     live(load(conn, event_id)?)
 }
 
+pub(super) fn get_live_or_expired(conn: &Connection, event_id: EventId) -> Result<Event> {
+    load(conn, event_id)?.ok_or_else(not_found)
+}
+
 /// The expiry a new child row of the event is stored with ([`child_expiry`]); `own` is the
 /// one its caller's copy carries. Call it inside the insert's write transaction, so no
 /// change of the event's expiry can slip in between.

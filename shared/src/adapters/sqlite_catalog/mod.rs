@@ -125,6 +125,12 @@ impl Catalog for SqliteCatalog {
     }
 
     #[instrument(level = "debug", skip(self))]
+    async fn get_event_live_or_expired(&self, event_id: EventId) -> Result<Event> {
+        self.run(move |c| events::get_live_or_expired(c, event_id))
+            .await
+    }
+
+    #[instrument(level = "debug", skip(self))]
     async fn find_event_by_path(&self, owner_id: &UserId, slug: &str) -> Result<Event> {
         let owner_id = owner_id.clone();
         let slug = slug.to_owned();

@@ -6,13 +6,14 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tracing::info;
 
-use super::original::{PhotoDeriver, load_watermark};
+use super::deriver::PhotoDeriver;
+use super::uploaded_original::{load_watermark, read_original};
 use crate::domain::{
     Event, Job, JobId, JobItem, JobKind, JobState, Photo, PhotoId, PhotoStatus, Timestamp, keys,
 };
 use crate::error::{Error, Result};
 use crate::pipeline::DeriveSpec;
-use crate::ports::Blobs;
+use crate::ports::{Blobs, Catalog};
 
 /// The `request` of a derivative job row: what the API accepted, what the worker does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,8 +91,10 @@ pub fn custom_key(photo: &Photo, spec: &DeriveSpec) -> Result<String> {
 /// Permanent problems (`photo_not_ready`, `original_missing`, `no_watermark`, a spec that
 /// does not fit the image) are `Invalid` errors; storage failures are transient.
 pub async fn render_and_store(
+    catalog: &dyn Catalog,
     blobs: &Arc<dyn Blobs>,
     deriver: &Arc<dyn PhotoDeriver>,
+    max_original_bytes: u64,
     event: &Event,
     photo: &Photo,
     spec: &DeriveSpec,
@@ -118,16 +121,7 @@ pub async fn render_and_store(
         None
     };
     let original_key = keys::original(&photo.owner_id, photo.event_id, photo.photo_id);
-    let original = match blobs.get(&original_key).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.is_not_found() => {
-            return Err(Error::invalid(
-                "original_missing",
-                "the photo's original is no longer in storage",
-            ));
-        }
-        Err(e) => return Err(e),
-    };
+    let original = read_original(blobs.as_ref(), &original_key, max_original_bytes).await?;
     let key = custom_key(photo, spec)?;
     let rendered = {
         let deriver = Arc::clone(deriver);
@@ -140,6 +134,15 @@ pub async fn render_and_store(
     blobs
         .put(&key, rendered.bytes, &rendered.content_type)
         .await?;
+    // A delete of the photo (or its event) may have cleared its prefix while we rendered:
+    // with the row gone, what we just wrote would outlive it, so take it back.
+    if let Err(e) = catalog.get_photo(photo.event_id, photo.photo_id).await {
+        if e.is_not_found() {
+            blobs.delete(&key).await?;
+            return Err(Error::not_found("photo_not_found", "the photo was deleted"));
+        }
+        return Err(e);
+    }
     info!(photo_id = %photo.photo_id, key, width = rendered.width, height = rendered.height, bytes, "custom derivative stored");
     Ok(StoredDerivative {
         key,

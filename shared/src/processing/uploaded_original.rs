@@ -4,84 +4,18 @@
 //! version-conditional write, so exactly one worker moves a photo to `processing` and then
 //! to `ready` or `failed`, and a late duplicate finds the photo done and drops the message.
 
-use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tracing::{info, instrument, warn};
 
 use crate::domain::{
-    Event, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, Timestamp, Watermark, WatermarkSource,
-    keys,
+    Event, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, Timestamp, WatermarkSource, keys,
 };
 use crate::error::{Error, Result, RetryClass};
-use crate::pipeline::DeriveSpec;
-use crate::ports::{Blobs, Catalog, Queue};
+use crate::ports::Blobs;
 
-/// One encoded derivative, ready to store.
-#[derive(Debug, Clone)]
-pub struct EncodedVariant {
-    /// `thumb`, `web`, …: the last segment of its key.
-    pub name: String,
-    /// Media type of `bytes`.
-    pub content_type: String,
-    /// Width in pixels (upright).
-    pub width: u32,
-    /// Height in pixels (upright).
-    pub height: u32,
-    /// The encoded image.
-    pub bytes: Bytes,
-}
-
-/// What deriving an original yields.
-#[derive(Debug, Clone)]
-pub struct DerivedPhoto {
-    /// Upright size, capture time, camera, format, variant names.
-    pub metadata: PhotoMetadata,
-    /// The variants to store.
-    pub variants: Vec<EncodedVariant>,
-}
-
-/// The event's watermark with the image it needs, if it is an image watermark.
-#[derive(Debug, Clone)]
-pub struct WatermarkInput {
-    /// Position, opacity, scale, and text or image reference.
-    pub settings: Watermark,
-    /// The PNG's bytes for an image watermark.
-    pub image: Option<Bytes>,
-}
-
-/// Turns an original into its variants. CPU-bound: callers run it off the async runtime.
-pub trait PhotoDeriver: Send + Sync + std::fmt::Debug {
-    /// Derives every standard variant from one decode. Permanent problems with the input
-    /// (not an image, too large, corrupt) are errors of `RetryClass::Permanent`.
-    fn derive(&self, original: &[u8], watermark: Option<&WatermarkInput>) -> Result<DerivedPhoto>;
-
-    /// Renders one custom derivative (API `spec`) from one decode. A spec that does not fit
-    /// the image is `Invalid` (`invalid_spec`).
-    fn render(
-        &self,
-        original: &[u8],
-        spec: &DeriveSpec,
-        watermark: Option<&WatermarkInput>,
-    ) -> Result<EncodedVariant>;
-}
-
-/// What processing needs, built once per process.
-#[derive(Debug, Clone)]
-pub struct ProcessDeps {
-    /// Photo rows.
-    pub catalog: Arc<dyn Catalog>,
-    /// Originals in, derivatives out.
-    pub blobs: Arc<dyn Blobs>,
-    /// The image pipeline.
-    pub deriver: Arc<dyn PhotoDeriver>,
-    /// How long a claim lasts; must be shorter than the queue's visibility timeout so that a
-    /// redelivery after a crash can take over.
-    pub lease_secs: i64,
-    /// The queue derivative-job messages arrive on (the process queue): a long job sends its
-    /// next slice here.
-    pub jobs_queue: Arc<dyn Queue>,
-}
+use super::deps::{MAX_ATTEMPTS, ProcessDeps};
+use super::deriver::WatermarkInput;
 
 /// How handling one notification ended (for logs and tests). Errors are returned separately:
 /// a retryable one means "put the message back".
@@ -128,6 +62,19 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
         Claim::Claimed(photo) => *photo,
         Claim::Done(status) => return Ok(Outcome::AlreadyDone(status)),
     };
+    if claimed.attempts > MAX_ATTEMPTS {
+        // Every earlier attempt ended in a crash, a panic or an internal error: a poison
+        // photo. Recorded as failed (the retry route can re-queue it) instead of cycling
+        // through the queue into the dead-letter queue, taking batches with it.
+        let failure = PhotoFailure {
+            code: "processing_failed_repeatedly".to_owned(),
+            message: format!(
+                "processing this photo failed {MAX_ATTEMPTS} times without a result; retry it, or upload it again"
+            ),
+        };
+        warn!(photo_id = %claimed.photo_id, attempts = claimed.attempts, "poison photo marked failed");
+        return finish(deps, claimed, Finish::Failed(failure)).await;
+    }
 
     match derive_and_store(deps, &event, &claimed, key).await {
         Ok(metadata) => finish(deps, claimed, Finish::Ready(metadata)).await,
@@ -221,16 +168,7 @@ async fn derive_and_store(
     photo: &Photo,
     key: &str,
 ) -> Result<PhotoMetadata> {
-    let original = match deps.blobs.get(key).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.is_not_found() => {
-            return Err(Error::invalid(
-                "original_missing",
-                "the uploaded file is no longer in storage",
-            ));
-        }
-        Err(e) => return Err(e),
-    };
+    let original = read_original(deps.blobs.as_ref(), key, deps.max_original_bytes).await?;
     verify_checksum(photo, &original)?;
     let watermark = load_watermark(deps.blobs.as_ref(), event).await?;
     let deriver = Arc::clone(&deps.deriver);
@@ -251,6 +189,28 @@ async fn derive_and_store(
     }
     info!(photo_id = %photo.photo_id, width = derived.metadata.width, height = derived.metadata.height, variants = derived.variants.len(), "derived");
     Ok(derived.metadata)
+}
+
+/// The original at `key`, read whole into one buffer once its size is known to be at most
+/// `max_bytes` (the largest original the pipeline processes): a larger one is a permanent
+/// `file_too_large`, refused before a byte of it is read.
+pub(crate) async fn read_original(
+    blobs: &dyn crate::ports::Blobs,
+    key: &str,
+    max_bytes: u64,
+) -> Result<bytes::Bytes> {
+    match blobs.get_bounded(key, max_bytes).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.is_not_found() => Err(Error::invalid(
+            "original_missing",
+            "the uploaded file is no longer in storage",
+        )),
+        Err(Error::TooLarge { .. }) => Err(Error::too_large(
+            "file_too_large",
+            format!("originals are processed up to {max_bytes} bytes"),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// Single-PUT uploads were checked by storage against the signed SHA-256; multipart uploads
@@ -316,21 +276,24 @@ async fn finish(deps: &ProcessDeps, claimed: Photo, finish: Finish) -> Result<Ou
             Outcome::Failed(code)
         }
     };
+    let (event_id, photo_id) = (claimed.event_id, claimed.photo_id);
     match deps.catalog.update_photo(&next).await {
-        Ok(_) => Ok(outcome),
-        Err(e) if e.is_conflict() || e.is_not_found() => {
-            // Our lease ran out and another worker took over (it writes the same derivatives
-            // from the same original), or the photo was deleted meanwhile.
-            let current = deps
-                .catalog
-                .get_photo(claimed.event_id, claimed.photo_id)
-                .await;
-            Ok(Outcome::AlreadyDone(
-                current.map(|p| p.status).unwrap_or(PhotoStatus::Failed),
-            ))
-        }
-        Err(e) => Err(e),
+        Ok(_) => return Ok(outcome),
+        Err(e) if e.is_not_found() => {}
+        // Our lease ran out and another worker took over (it writes the same derivatives
+        // from the same original), or the photo was deleted meanwhile.
+        Err(e) if e.is_conflict() => match deps.catalog.get_photo(event_id, photo_id).await {
+            Ok(current) => return Ok(Outcome::AlreadyDone(current.status)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        },
+        Err(e) => return Err(e),
     }
+    // The photo (or its event) was deleted while we worked: the delete may have cleared
+    // its prefix before we wrote the derivatives, so clear them (and the original) now.
+    let key = keys::original(&claimed.owner_id, event_id, photo_id);
+    discard(deps, &key, &claimed.owner_id, event_id, photo_id).await?;
+    Ok(Outcome::Discarded("photo deleted while it was processed"))
 }
 
 /// Best effort: back to `pending` after a transient failure.
