@@ -115,6 +115,9 @@ pub struct Config {
     /// bytes; 64 or more hex digits are decoded). Required by the functions that handle codes
     /// (`presign`, `events`, later `gallery`), not by `process`.
     pub code_secret: Option<Secret>,
+    /// `PICPASS_CODE_SECRET_PREVIOUS`: secrets used before the current one, separated by
+    /// commas; codes made with them still open (rotation: see the README).
+    pub previous_code_secrets: Vec<Secret>,
 }
 
 /// Bytes that must not appear in logs: `Debug` prints only their length.
@@ -294,6 +297,23 @@ impl Config {
             None => None,
         };
 
+        let previous_code_secrets = match get("PICPASS_CODE_SECRET_PREVIOUS")? {
+            Some(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    Secret::parse(t).ok_or_else(|| {
+                        config_error(
+                            "PICPASS_CODE_SECRET_PREVIOUS",
+                            "must list secrets of at least 32 bytes each, separated by commas",
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+
         // S3-compatible endpoints on an address need path-style; AWS S3 uses host-style.
         let s3_path_style =
             get("AWS_ENDPOINT_URL_S3")?.is_some() || get("AWS_ENDPOINT_URL")?.is_some();
@@ -302,6 +322,7 @@ impl Config {
             storage,
             s3_path_style,
             code_secret,
+            previous_code_secrets,
             data_dir: get("PICPASS_DATA_DIR")?
                 .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
             bucket,
@@ -433,6 +454,22 @@ mod tests {
             !text.contains("short"),
             "the value must not be echoed: {text}"
         );
+    }
+
+    #[test]
+    fn previous_code_secrets_are_a_checked_comma_separated_list() {
+        let a = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let b = "a passphrase of more than thirty-two bytes";
+        let config =
+            parse(&[("PICPASS_CODE_SECRET_PREVIOUS", &format!("{a}, {b},"))]).expect("list");
+        assert_eq!(config.previous_code_secrets.len(), 2);
+        assert_eq!(config.previous_code_secrets[1].expose(), b.as_bytes());
+        let text = message(parse(&[(
+            "PICPASS_CODE_SECRET_PREVIOUS",
+            &format!("{a},short"),
+        )]));
+        assert!(text.contains("PICPASS_CODE_SECRET_PREVIOUS"), "{text}");
+        assert!(!text.contains("short"), "{text}");
     }
 
     #[test]

@@ -139,3 +139,15 @@ pub async fn mark_photo(h: &ApiHarness, event_id: &str, photo_id: &str, to: Phot
     }
     catalog.update_photo(&photo).await.expect("to final state");
 }
+
+/// The sample request `events/events/<name>.json`, to change and send.
+pub fn ev(name: &str) -> crate::api::ApiRequest {
+    crate::api::ApiRequest::sample(crate::api::Function::Events, name)
+}
+
+/// Asserts an error response: its status and its `error.code`.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+}

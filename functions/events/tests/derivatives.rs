@@ -10,12 +10,8 @@ use shared::processing::queue_messages::handle_body;
 use shared::processing::{Outcome, PipelineDeriver, ProcessDeps, process_original};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, SAMPLE_JOB_ID};
-use testkit::api_flows::{create_event, file_entry, put_with_ticket, request_uploads};
-
-fn ev(name: &str) -> ApiRequest {
-    ApiRequest::sample(Function::Events, name)
-}
+use testkit::api::{ApiHarness, ApiRequest, Photographer, SAMPLE_JOB_ID};
+use testkit::api_flows::{create_event, ev, file_entry, put_with_ticket, request_uploads};
 
 /// `GET …/derivatives/{job_id}` as `who`.
 fn job_progress(who: &Photographer, event_id: &str, job_id: &str) -> ApiRequest {

@@ -330,3 +330,39 @@ async fn another_photographer_gets_404_on_every_route_and_changes_nothing() {
     .await;
     assert_eq!(body["tickets"][0]["kind"], "single");
 }
+
+/// GIVEN Anna's event has expired (its rows stay until the reaper runs) WHEN Ben names it on
+/// any route THEN he gets the same 404 as for an event that never existed — ownership is
+/// checked before expiry, so he cannot even learn that it existed and expired — while Anna
+/// gets 410.
+#[tokio::test]
+async fn another_photographers_expired_event_is_404_not_410() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let ben = Photographer::new("ben");
+    let owned = anna_owns_everything(&h, &anna).await;
+    let (status, body) = h
+        .send(
+            ApiRequest::sample(Function::Events, "patch_event")
+                .as_user(&anna)
+                .ids(Some(&owned.event_id), None)
+                .json(json!({"expires_at": "2020-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    for row in table() {
+        let req = |who: &Photographer| {
+            ApiRequest::sample(row.function, row.sample)
+                .as_user(who)
+                .ids(Some(&owned.event_id), row.photo.map(|f| f(&owned)))
+                .path_replace(SAMPLE_JOB_ID, &owned.job_id)
+                .path_replace(SAMPLE_CODE, &owned.code)
+        };
+        let (status, body) = h.send(req(&ben)).await;
+        assert_eq!(status, 404, "Ben: {} {}: {body}", row.method, row.pattern);
+        assert_eq!(body["error"]["code"], "event_not_found", "{body}");
+        let (status, body) = h.send(req(&anna)).await;
+        assert_eq!(status, 410, "Anna: {} {}: {body}", row.method, row.pattern);
+    }
+}

@@ -8,18 +8,14 @@ use shared::domain::{EventId, PageRequest, PhotoId, PhotoStatus};
 use shared::services::ApiLimits;
 use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, Storage};
 use testkit::api_flows::{
-    create_event, file_entry, put_with_ticket, put_with_ticket_headers, request_uploads,
+    assert_error, create_event, file_entry, put_with_ticket, put_with_ticket_headers,
+    request_uploads,
 };
 
 const MIB: u64 = 1024 * 1024;
 
 fn pre(name: &str) -> ApiRequest {
     ApiRequest::sample(Function::Presign, name)
-}
-
-fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
-    assert_eq!(status, want_status, "{body}");
-    assert_eq!(body["error"]["code"], want_code, "{body}");
 }
 
 async fn photo_count(h: &ApiHarness, event_id: &str) -> u64 {
@@ -175,6 +171,11 @@ async fn duplicates_within_the_call_and_against_the_event_name_the_existing_phot
         t[1],
         json!({"kind": "duplicate", "photo_id": t[0]["photo_id"]})
     );
+    assert_eq!(
+        put_with_ticket(&t[0], a.clone()).await,
+        200,
+        "the bytes arrive"
+    );
 
     let (status, second) = request_uploads(
         &h,
@@ -206,6 +207,99 @@ async fn duplicates_within_the_call_and_against_the_event_name_the_existing_phot
     assert_eq!(third["tickets"][0]["kind"], "single");
 }
 
+/// GIVEN photos whose bytes never arrived (a lapsed ticket) or that failed (a checksum
+/// mismatch) WHEN the same bytes are uploaded again THEN the same photo gets a fresh ticket
+/// (no new photo, the count unchanged), and the bytes can be stored; only a photo whose
+/// bytes are in storage, or processed, makes a `duplicate`.
+#[tokio::test]
+async fn lapsed_and_failed_photos_take_the_same_bytes_again_instead_of_blocking_them() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Second chances").await;
+    let (lapsed, failed) = (b"never sent".to_vec(), b"sent wrong".to_vec());
+    let (status, first) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("lapsed.jpg", "image/jpeg", &lapsed),
+            file_entry("failed.jpg", "image/jpeg", &failed),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let lapsed_id = first["tickets"][0]["photo_id"].clone();
+    let failed_id = first["tickets"][1]["photo_id"].clone();
+    // The processor found other bytes than declared for the second one.
+    let event = EventId::parse(&event_id).expect("id");
+    let mut photo = h
+        .deps
+        .catalog
+        .get_photo(
+            event,
+            PhotoId::parse(failed_id.as_str().expect("id")).expect("id"),
+        )
+        .await
+        .expect("photo");
+    photo.status = PhotoStatus::Failed;
+    photo.attempts = 1;
+    photo.failure = Some(shared::domain::PhotoFailure {
+        code: "checksum_mismatch".to_owned(),
+        message: "other bytes".to_owned(),
+    });
+    h.deps.catalog.update_photo(&photo).await.expect("failed");
+
+    let (status, again) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("lapsed.jpg", "image/jpeg", &lapsed),
+            file_entry("failed-again.jpg", "image/jpeg", &failed),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    let t = again["tickets"].as_array().expect("tickets");
+    assert_eq!(t[0]["kind"], "single", "{again}");
+    assert_eq!(t[0]["photo_id"], lapsed_id);
+    assert_eq!(t[1]["kind"], "single", "{again}");
+    assert_eq!(t[1]["photo_id"], failed_id);
+    assert_eq!(photo_count(&h, &event_id).await, 2, "no new photos");
+    let replaced = h
+        .deps
+        .catalog
+        .get_photo(event, photo.photo_id)
+        .await
+        .expect("photo");
+    assert_eq!(replaced.status, PhotoStatus::Pending);
+    assert_eq!(replaced.failure, None);
+    assert_eq!(replaced.attempts, 0);
+    assert_eq!(replaced.filename, "failed-again.jpg");
+    assert_eq!(put_with_ticket(&t[0], lapsed.clone()).await, 200);
+    assert_eq!(put_with_ticket(&t[1], failed.clone()).await, 200);
+
+    // Now both sets of bytes are in storage: duplicates.
+    let (_, third) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![
+            file_entry("lapsed.jpg", "image/jpeg", &lapsed),
+            file_entry("failed.jpg", "image/jpeg", &failed),
+        ],
+    )
+    .await;
+    assert_eq!(
+        third["tickets"][0],
+        json!({"kind": "duplicate", "photo_id": lapsed_id})
+    );
+    assert_eq!(
+        third["tickets"][1],
+        json!({"kind": "duplicate", "photo_id": failed_id})
+    );
+}
+
 #[tokio::test]
 async fn an_invalid_file_fails_the_whole_call_naming_its_index() {
     let h = ApiHarness::start().await;
@@ -221,6 +315,12 @@ async fn an_invalid_file_fails_the_whole_call_naming_its_index() {
         ),
         (
             json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": 2 * 1024 * MIB, "sha256": sha}),
+            413,
+            "file_too_large",
+        ),
+        // One byte over the largest original the pipeline processes: refused before signing.
+        (
+            json!({"name": "x.jpg", "content_type": "image/jpeg", "bytes": 200 * MIB + 1, "sha256": sha}),
             413,
             "file_too_large",
         ),
@@ -407,13 +507,26 @@ async fn multipart_upload_round_trip(storage: Storage) {
         .iter()
         .zip(chunks)
     {
-        let mut req = client.put(part["url"].as_str().expect("url"));
-        for (name, value) in part["headers"].as_object().into_iter().flatten() {
-            if !name.eq_ignore_ascii_case("content-length") {
-                req = req.header(name, value.as_str().expect("value"));
+        // Each part URL binds that part's exact length: the last one is the rest.
+        assert_eq!(
+            part["headers"]["content-length"],
+            chunk.len().to_string(),
+            "{part}"
+        );
+        let send = |body: Vec<u8>| {
+            let mut req = client.put(part["url"].as_str().expect("url"));
+            for (name, value) in part["headers"].as_object().into_iter().flatten() {
+                if !name.eq_ignore_ascii_case("content-length") {
+                    req = req.header(name, value.as_str().expect("value"));
+                }
             }
-        }
-        let resp = req.body(chunk.to_vec()).send().await.expect("part PUT");
+            req.body(body).send()
+        };
+        let mut longer = chunk.to_vec();
+        longer.extend_from_slice(b"more");
+        let refused = send(longer).await.expect("part PUT");
+        assert_eq!(refused.status().as_u16(), 403, "a part of another length");
+        let resp = send(chunk.to_vec()).await.expect("part PUT");
         assert_eq!(resp.status().as_u16(), 200, "part {}", part["part_number"]);
         let etag = resp
             .headers()

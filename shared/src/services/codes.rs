@@ -219,7 +219,8 @@ pub async fn list(
     })
 }
 
-/// The code a path segment names: its `code_id` (64 hex) or the code as typed.
+/// The code a path segment names: its `code_id` (72 hex) or the code as typed (looked up
+/// under every configured secret, so codes made before a rotation are found).
 async fn find(
     deps: &Deps,
     caller: &Caller,
@@ -228,16 +229,20 @@ async fn find(
 ) -> Result<AccessCode> {
     owned_event(deps, &caller.user_id, event_id).await?;
     let not_found = || Error::not_found("code_not_found", "no such access code");
-    let key = if segment.len() == 64 && segment.bytes().all(|b| b.is_ascii_hexdigit()) {
-        segment.to_ascii_lowercase()
+    let keys = if crate::codes_vault::is_code_key(segment) {
+        vec![segment.to_ascii_lowercase()]
     } else {
         let text = CodeText::parse(segment).map_err(|_| not_found())?;
-        deps.vault()?.code_key(event_id, &text)
+        deps.vault()?.lookup_keys(event_id, &text)
     };
-    deps.catalog
-        .get_code(event_id, &key)
-        .await
-        .map_err(|e| if e.is_not_found() { not_found() } else { e })
+    for key in keys {
+        match deps.catalog.get_code(event_id, &key).await {
+            Ok(code) => return Ok(code),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(not_found())
 }
 
 /// Changes a code's label, subset or own expiry. A revoked code cannot be changed.

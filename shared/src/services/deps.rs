@@ -43,9 +43,15 @@ impl Deps {
     /// The deps of `function` over `adapters`.
     pub fn new(config: &Config, adapters: Adapters, function: Function) -> Result<Self> {
         let vault = match function.needs().code_secret {
-            true => Some(CodeVault::from_secret(
-                required(&config.code_secret, "PICPASS_CODE_SECRET", function)?.expose(),
-            )?),
+            true => {
+                let current = required(&config.code_secret, "PICPASS_CODE_SECRET", function)?;
+                let previous: Vec<&[u8]> = config
+                    .previous_code_secrets
+                    .iter()
+                    .map(|s| s.expose())
+                    .collect();
+                Some(CodeVault::from_secrets(current.expose(), &previous)?)
+            }
             false => None,
         };
         Ok(Self {

@@ -27,6 +27,7 @@ macro_rules! blobs_conformance {
             put_then_get_returns_the_bytes_and_head_the_size,
             put_over_an_existing_key_replaces_it,
             get_and_head_of_a_missing_key_are_not_found,
+            bounded_get_refuses_an_object_over_its_bound,
             delete_removes_the_object,
             deleting_a_missing_key_is_ok,
             list_pages_across_several_pages_each_key_exactly_once_in_order,
@@ -325,6 +326,35 @@ pub async fn presigned_put_with_a_byte_more_or_less_is_refused(blobs: &dyn Blobs
     let shorter = body.get(..body.len() - 1).expect("non-empty").to_vec();
     assert_refused(send(&request, shorter).await, 403, None).await;
     assert_absent(blobs, "up/len").await;
+}
+
+/// A bounded read says `TooLarge` for an object over its bound (checked from the size, before
+/// the body is read) and returns the exact bytes at the bound.
+pub async fn bounded_get_refuses_an_object_over_its_bound(blobs: &dyn Blobs) {
+    let body: Vec<u8> = (0..70_000u32).map(|i| (i % 241) as u8).collect();
+    blobs
+        .put(
+            "originals/o/e/bounded",
+            Bytes::from(body.clone()),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    let err = blobs
+        .get_bounded("originals/o/e/bounded", body.len() as u64 - 1)
+        .await
+        .expect_err("over the bound");
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let read = blobs
+        .get_bounded("originals/o/e/bounded", body.len() as u64)
+        .await
+        .expect("at the bound");
+    assert!(read == body, "the bytes read differ from the object");
+    let err = blobs
+        .get_bounded("originals/o/e/missing", 10)
+        .await
+        .expect_err("missing");
+    assert!(err.is_not_found(), "{err:?}");
 }
 
 /// The content type is signed.

@@ -429,3 +429,76 @@ async fn a_presigned_get_streams_exactly_the_body_of_a_large_object() {
         .to_bytes();
     assert!(received == body, "streamed body differs");
 }
+
+#[tokio::test]
+async fn objects_are_served_with_their_stored_type_never_sniffed_and_sandboxed() {
+    let (_dir, blobs) = store();
+    let polyglot = b"\xff\xd8\xff\xfe<script>alert(1)</script>";
+    blobs
+        .put(
+            "originals/o/e/p",
+            Bytes::from_static(polyglot),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    blobs
+        .put("untyped", Bytes::from_static(b"<html>"), "")
+        .await
+        .expect("put");
+    for (key, expected_type) in [
+        ("originals/o/e/p", "image/jpeg"),
+        ("untyped", "application/octet-stream"),
+    ] {
+        let presigned = blobs
+            .presign_get(key, None, Presign::now(60))
+            .expect("presign");
+        let response = blobs.serve(request(&presigned, b"")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{key}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("content-type").as_deref(),
+            Some(expected_type),
+            "{key}"
+        );
+        assert_eq!(
+            header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{key}"
+        );
+        let csp = header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("sandbox") && csp.contains("default-src 'none'"),
+            "{key}: {csp}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bounded_read_refuses_a_larger_object_before_reading_it() {
+    let (_dir, blobs) = store();
+    blobs
+        .put("big", Bytes::from(vec![7u8; 4096]), "image/jpeg")
+        .await
+        .expect("put");
+    let err = blobs
+        .get_bounded("big", 4095)
+        .await
+        .expect_err("over the bound");
+    assert_eq!(err.http_status(), 413, "{err}");
+    assert_eq!(err.code(), "object_too_large");
+    assert_eq!(
+        blobs
+            .get_bounded("big", 4096)
+            .await
+            .expect("at the bound")
+            .len(),
+        4096
+    );
+}

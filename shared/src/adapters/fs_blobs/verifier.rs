@@ -396,13 +396,23 @@ impl FsBlobs {
         let etag = opened.meta.etag.clone();
         let length = opened.body_len;
         let body = stream(opened.into_body_reader().await.map_err(|_| INTERNAL)?);
+        // Objects are served from the app's own origin in the local stack: always with the
+        // stored type, never sniffed, and sandboxed, so an upload that is both an image and
+        // a script or a page can be neither.
+        let content_type = match content_type.is_empty() {
+            true => "application/octet-stream".to_owned(),
+            false => content_type,
+        };
         let mut builder = Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_LENGTH, length)
-            .header(header::ETAG, etag);
-        if !content_type.is_empty() {
-            builder = builder.header(header::CONTENT_TYPE, content_type);
-        }
+            .header(header::ETAG, etag)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header(
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox",
+            );
         if let Some(disposition) = content_disposition {
             builder = builder.header(header::CONTENT_DISPOSITION, disposition);
         }
