@@ -118,6 +118,17 @@ pub struct Config {
     /// `PICPASS_CODE_SECRET_PREVIOUS`: secrets used before the current one, separated by
     /// commas; codes made with them still open (rotation: see the README).
     pub previous_code_secrets: Vec<Secret>,
+    /// `PICPASS_VIEWER_TOKEN_SECRET`: the key viewer tokens are signed with (≥ 32 bytes;
+    /// its own, not the code secret). Required by the `gallery` function.
+    pub viewer_token_secret: Option<Secret>,
+    /// `PICPASS_VIEWER_TOKEN_SECRET_PREVIOUS`: earlier viewer-token secrets, comma-separated;
+    /// tokens signed with them stay valid until they expire (at most 12 hours).
+    pub previous_viewer_token_secrets: Vec<Secret>,
+    /// `PICPASS_BEHIND_CLOUDFRONT` (`true`/`false`, default `false`): take the viewer's
+    /// address from CloudFront's `CloudFront-Viewer-Address` header instead of the
+    /// connection. Set it only where every request comes through CloudFront (the API's own
+    /// endpoint disabled), or a client could choose its address.
+    pub behind_cloudfront: bool,
 }
 
 /// Bytes that must not appear in logs: `Debug` prints only their length.
@@ -287,31 +298,49 @@ impl Config {
 
         // Only the functions that handle access codes need it (`crate::wiring` insists); the
         // processor and the archive builder run without it.
-        let code_secret = match get("PICPASS_CODE_SECRET")? {
-            Some(text) => Some(Secret::parse(&text).ok_or_else(|| {
-                config_error(
-                    "PICPASS_CODE_SECRET",
-                    "must be at least 32 bytes (e.g. 64 hex digits from `openssl rand -hex 32`)",
-                )
-            })?),
-            None => None,
-        };
 
-        let previous_code_secrets = match get("PICPASS_CODE_SECRET_PREVIOUS")? {
-            Some(text) => text
-                .split(',')
+        let secret = |name: &str| -> Result<Option<Secret>> {
+            get(name)?
+                .map(|text| {
+                    Secret::parse(&text).ok_or_else(|| {
+                        config_error(
+                            name,
+                            "must be at least 32 bytes (e.g. 64 hex digits from `openssl rand -hex 32`)",
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let previous_secrets = |name: &str| -> Result<Vec<Secret>> {
+            let Some(text) = get(name)? else {
+                return Ok(Vec::new());
+            };
+            text.split(',')
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(|t| {
                     Secret::parse(t).ok_or_else(|| {
                         config_error(
-                            "PICPASS_CODE_SECRET_PREVIOUS",
+                            name,
                             "must list secrets of at least 32 bytes each, separated by commas",
                         )
                     })
                 })
-                .collect::<Result<Vec<_>>>()?,
-            None => Vec::new(),
+                .collect()
+        };
+        let previous_code_secrets = previous_secrets("PICPASS_CODE_SECRET_PREVIOUS")?;
+        let viewer_token_secret = secret("PICPASS_VIEWER_TOKEN_SECRET")?;
+        let previous_viewer_token_secrets =
+            previous_secrets("PICPASS_VIEWER_TOKEN_SECRET_PREVIOUS")?;
+        let behind_cloudfront = match get("PICPASS_BEHIND_CLOUDFRONT")?.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(config_error(
+                    "PICPASS_BEHIND_CLOUDFRONT",
+                    &format!("must be true or false, got {other:?}"),
+                ));
+            }
         };
 
         // S3-compatible endpoints on an address need path-style; AWS S3 uses host-style.
@@ -321,8 +350,11 @@ impl Config {
         Ok(Self {
             storage,
             s3_path_style,
-            code_secret,
+            code_secret: secret("PICPASS_CODE_SECRET")?,
             previous_code_secrets,
+            viewer_token_secret,
+            previous_viewer_token_secrets,
+            behind_cloudfront,
             data_dir: get("PICPASS_DATA_DIR")?
                 .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
             bucket,

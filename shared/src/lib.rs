@@ -12,6 +12,7 @@ pub mod ports;
 pub mod processing;
 pub mod services;
 pub mod telemetry;
+pub mod viewer_tokens;
 pub mod wiring;
 
 pub use error::{Error, Result};

@@ -40,6 +40,8 @@ pub struct Needs {
     pub jobs_queue: bool,
     /// Hashes, seals or looks up access codes (`PICPASS_CODE_SECRET`).
     pub code_secret: bool,
+    /// Issues and checks viewer tokens (`PICPASS_VIEWER_TOKEN_SECRET`).
+    pub viewer_token_secret: bool,
 }
 
 impl Function {
@@ -83,6 +85,7 @@ impl Function {
             Self::Gallery => Needs {
                 jobs_queue: true,
                 code_secret: true,
+                viewer_token_secret: true,
                 ..Needs::default()
             },
             // A long archive sends its next slice to its own queue.
@@ -101,6 +104,7 @@ impl Function {
             (needs.process_queue, "PICPASS_PROCESS_QUEUE_URL"),
             (needs.jobs_queue, "PICPASS_JOBS_QUEUE_URL"),
             (needs.code_secret, "PICPASS_CODE_SECRET"),
+            (needs.viewer_token_secret, "PICPASS_VIEWER_TOKEN_SECRET"),
         ];
         vars.extend(optional.iter().filter(|(on, _)| *on).map(|(_, name)| *name));
         vars
@@ -149,6 +153,13 @@ impl Adapters {
         )?;
         if needs.code_secret {
             required(&config.code_secret, "PICPASS_CODE_SECRET", function)?;
+        }
+        if needs.viewer_token_secret {
+            required(
+                &config.viewer_token_secret,
+                "PICPASS_VIEWER_TOKEN_SECRET",
+                function,
+            )?;
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()

@@ -14,9 +14,10 @@ use shared::adapters::fs_blobs::{self, FsBlobs};
 use shared::adapters::memory_queue::MemoryQueue;
 use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::codes_vault::CodeVault;
-use shared::http::{Router, events_api, presign_api};
+use shared::http::{Router, events_api, gallery_api, presign_api};
 use shared::ports::Blobs;
 use shared::services::{ApiLimits, Deps};
+use shared::viewer_tokens::ViewerTokenKeys;
 
 use crate::openapi::Contract;
 use crate::s3::S3Server;
@@ -37,6 +38,8 @@ pub enum Function {
     Presign,
     /// `functions/events`.
     Events,
+    /// `functions/gallery`.
+    Gallery,
 }
 
 impl Function {
@@ -44,6 +47,7 @@ impl Function {
         match self {
             Self::Presign => "presign",
             Self::Events => "events",
+            Self::Gallery => "gallery",
         }
     }
 }
@@ -83,6 +87,7 @@ pub struct ApiHarness {
     server: Option<tokio::task::JoinHandle<()>>,
     // Kept alive for the harness's life; dropped (stopped) with it.
     _s3: Option<S3Server>,
+    _moto: Option<crate::moto::MotoServer>,
     _dir: tempfile::TempDir,
 }
 
@@ -93,6 +98,9 @@ pub enum Storage {
     Fs,
     /// `S3Blobs` against an in-process s3s-fs server on loopback.
     S3,
+    /// `S3Blobs` on s3s-fs and `DynamoCatalog` on `moto_server`, both on loopback: the
+    /// storage the functions run on in AWS.
+    Aws,
 }
 
 impl Drop for ApiHarness {
@@ -117,8 +125,30 @@ impl ApiHarness {
     /// With the given blob adapter and limits.
     pub async fn start_with(storage: Storage, limits: ApiLimits) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let catalog = SqliteCatalog::open(dir.path().join("catalog.sqlite3"))
-            .expect("open the SQLite catalog");
+        let (catalog, moto): (Arc<dyn shared::ports::Catalog>, _) = match storage {
+            Storage::Aws => {
+                let moto = crate::moto::MotoServer::start()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let config = crate::aws::sdk_config(moto.endpoint_url()).await;
+                let catalog = shared::adapters::DynamoCatalog::from_sdk_config(
+                    &config,
+                    shared::adapters::dynamo_catalog::DynamoTables::with_prefix("picpass-api-"),
+                );
+                catalog
+                    .create_tables()
+                    .await
+                    .expect("creating the catalog tables on moto");
+                (Arc::new(catalog), Some(moto))
+            }
+            Storage::Fs | Storage::S3 => (
+                Arc::new(
+                    SqliteCatalog::open(dir.path().join("catalog.sqlite3"))
+                        .expect("open the SQLite catalog"),
+                ),
+                None,
+            ),
+        };
         let (blobs, server, s3): (Arc<dyn Blobs>, _, _) = match storage {
             Storage::Fs => {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -136,7 +166,7 @@ impl ApiHarness {
                 let server = tokio::spawn(fs_blobs::http::serve(listener, Arc::clone(&blobs)));
                 (blobs, Some(server), None)
             }
-            Storage::S3 => {
+            Storage::S3 | Storage::Aws => {
                 let s3 = S3Server::start().await;
                 let blobs = S3Blobs::new(
                     &s3.sdk_config().await,
@@ -153,11 +183,15 @@ impl ApiHarness {
         let process_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
         let jobs_queue = Arc::new(MemoryQueue::new(Duration::from_secs(30), 5));
         let deps = Deps {
-            catalog: Arc::new(catalog),
+            catalog,
             blobs,
             process_queue: Some(process_queue.clone()),
             jobs_queue: Some(jobs_queue.clone()),
             vault: Some(CodeVault::from_secret(&[9u8; 32]).expect("vault secret")),
+            viewer_tokens: Some(
+                ViewerTokenKeys::from_secrets(&[11u8; 32], &[]).expect("viewer-token secret"),
+            ),
+            behind_cloudfront: false,
             limits,
             bucket: "picpass-test".to_owned(),
         };
@@ -167,6 +201,7 @@ impl ApiHarness {
             jobs_queue,
             server,
             _s3: s3,
+            _moto: moto,
             _dir: dir,
         }
     }
@@ -184,6 +219,10 @@ impl ApiHarness {
             Function::Events => (
                 shared::http::handle::<events_api::EventsApi>(&self.deps, req).await,
                 pattern_of(events_api::router(), &method, &path),
+            ),
+            Function::Gallery => (
+                shared::http::handle::<gallery_api::GalleryApi>(&self.deps, req).await,
+                pattern_of(gallery_api::router(), &method, &path),
             ),
         };
         let (status, body) = split(response);
@@ -330,6 +369,32 @@ impl ApiRequest {
         } else {
             self
         }
+    }
+
+    /// Sends it with `Authorization: Bearer <token>` (a viewer token, or anything else).
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.event["headers"]["authorization"] = Value::from(format!("Bearer {token}"));
+        self
+    }
+
+    /// Sends it without an `Authorization` header.
+    pub fn no_bearer(mut self) -> Self {
+        if let Some(headers) = self.event["headers"].as_object_mut() {
+            headers.remove("authorization");
+        }
+        self
+    }
+
+    /// Sends it from `ip` (API Gateway's `sourceIp`).
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        self.event["requestContext"]["http"]["sourceIp"] = Value::from(ip);
+        self
+    }
+
+    /// Sets a request header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.event["headers"][name] = Value::from(value);
+        self
     }
 
     /// Sends it without any authorizer context.

@@ -90,11 +90,22 @@ pub async fn upload_photo(
     event_id: &str,
     bytes: &[u8],
 ) -> String {
+    upload_named_photo(h, who, event_id, "photo.jpg", bytes).await
+}
+
+/// Uploads `bytes` as a new photo named `name` on the photographer's device.
+pub async fn upload_named_photo(
+    h: &ApiHarness,
+    who: &Photographer,
+    event_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
     let (status, body) = request_uploads(
         h,
         who,
         event_id,
-        vec![file_entry("photo.jpg", "image/jpeg", bytes)],
+        vec![file_entry(name, "image/jpeg", bytes)],
     )
     .await;
     assert_eq!(status, 200, "uploads: {body}");

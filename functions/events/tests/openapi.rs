@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use shared::http::{events_api, presign_api};
+use shared::http::{events_api, gallery_api, presign_api};
 use testkit::api::{Function, events_dir, pattern_of};
 use testkit::openapi::Contract;
 
@@ -17,7 +17,11 @@ fn served() -> BTreeSet<(String, String)> {
         .routes()
         .iter()
         .map(|r| (r.method.to_string(), r.pattern.to_owned()));
-    presign.chain(events).collect()
+    let gallery = gallery_api::router()
+        .routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.pattern.to_owned()));
+    presign.chain(events).chain(gallery).collect()
 }
 
 #[test]
@@ -31,12 +35,14 @@ fn every_served_route_is_in_openapi_yaml() {
 }
 
 #[test]
-fn every_documented_photographer_route_is_served() {
+fn every_documented_function_route_is_served() {
     let served = served();
     let extra: Vec<_> = Contract::get()
         .operations()
         .into_iter()
-        .filter(|(_, path)| path == "/api/me" || path.starts_with("/api/events"))
+        .filter(|(_, path)| {
+            path == "/api/me" || path.starts_with("/api/events") || path.starts_with("/api/g/")
+        })
         .filter(|op| !served.contains(op))
         .collect();
     assert!(extra.is_empty(), "documented but not served: {extra:?}");
@@ -141,7 +147,11 @@ fn the_contract_check_rejects_what_the_document_does_not_allow() {
 fn every_sample_event_targets_a_documented_route() {
     let documented: BTreeSet<(String, String)> = Contract::get().operations().into_iter().collect();
     let mut seen = 0;
-    for (function, dir) in [(Function::Presign, "presign"), (Function::Events, "events")] {
+    for (function, dir) in [
+        (Function::Presign, "presign"),
+        (Function::Events, "events"),
+        (Function::Gallery, "gallery"),
+    ] {
         for entry in std::fs::read_dir(events_dir().join(dir)).expect("events dir") {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("read");
@@ -155,6 +165,7 @@ fn every_sample_event_targets_a_documented_route() {
             let pattern = match function {
                 Function::Presign => pattern_of(presign_api::router(), &method, raw),
                 Function::Events => pattern_of(events_api::router(), &method, raw),
+                Function::Gallery => pattern_of(gallery_api::router(), &method, raw),
             }
             .unwrap_or_else(|| panic!("{}: no route for {method} {raw}", path.display()));
             assert!(

@@ -2,7 +2,9 @@
 
 pub mod access_code;
 pub mod caller;
+pub mod client_address;
 pub mod cursor;
+pub mod disposition;
 pub mod event;
 pub mod ids;
 pub mod job;

@@ -35,3 +35,49 @@ pub fn caller(req: &Request) -> Result<Caller> {
 fn missing() -> Error {
     Error::unauthorized("unauthorized", "sign in to use this API")
 }
+
+/// The bearer token of the `Authorization` header (a viewer token on gallery routes); a
+/// request without one is `Unauthorized`.
+pub fn bearer_token(req: &Request) -> Result<&str> {
+    req.headers()
+        .get(lambda_http::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "unauthorized",
+                "enter the gallery's access code first (no viewer token was sent)",
+            )
+        })
+}
+
+/// The client's address: API Gateway's `sourceIp` (the local stack sets it from the
+/// socket), or — only when the deployment says every request comes through CloudFront —
+/// CloudFront's `CloudFront-Viewer-Address` header. Never `X-Forwarded-For`, whose
+/// left-most entry any client can write.
+pub fn client_address(req: &Request, behind_cloudfront: bool) -> Result<std::net::IpAddr> {
+    let unknown = || Error::internal_msg("the request carries no client address");
+    if behind_cloudfront {
+        return req
+            .headers()
+            .get("cloudfront-viewer-address")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::domain::client_address::from_cloudfront_viewer_address)
+            .ok_or_else(unknown);
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .http
+            .source_ip
+            .as_ref()
+            .ok_or_else(unknown)?
+            .parse()
+            .map_err(|_| unknown()),
+        _ => Err(unknown()),
+    }
+}

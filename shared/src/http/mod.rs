@@ -7,6 +7,7 @@
 pub mod api;
 pub mod body;
 pub mod events_api;
+pub mod gallery_api;
 pub mod identity;
 pub mod presign_api;
 pub mod query;
@@ -15,7 +16,7 @@ pub mod router;
 
 pub use api::{HttpApi, handle, handle_lambda};
 pub use body::json_body;
-pub use identity::caller;
+pub use identity::{bearer_token, caller, client_address};
 pub use query::{page_request, query_param};
 pub use response::{error_response, json_response, no_content};
 pub use router::{PathParams, Route, Router};

@@ -7,6 +7,7 @@ use crate::codes_vault::CodeVault;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog, QueueSender};
+use crate::viewer_tokens::ViewerTokenKeys;
 use crate::wiring::{Adapters, Function, required};
 
 /// Ports and settings shared by every request of an HTTP function. The parts only some
@@ -25,6 +26,10 @@ pub struct Deps {
     pub jobs_queue: Option<Arc<dyn QueueSender>>,
     /// Hashes and seals access codes.
     pub vault: Option<CodeVault>,
+    /// Issues and checks viewer tokens (the gallery).
+    pub viewer_tokens: Option<ViewerTokenKeys>,
+    /// Whether viewers' addresses come from CloudFront's header (`PICPASS_BEHIND_CLOUDFRONT`).
+    pub behind_cloudfront: bool,
     /// Sizes, counts and URL lifetimes.
     pub limits: ApiLimits,
     /// The bucket named in re-queued S3 notifications.
@@ -54,12 +59,30 @@ impl Deps {
             }
             false => None,
         };
+        let viewer_tokens = match function.needs().viewer_token_secret {
+            true => {
+                let current = required(
+                    &config.viewer_token_secret,
+                    "PICPASS_VIEWER_TOKEN_SECRET",
+                    function,
+                )?;
+                let previous: Vec<&[u8]> = config
+                    .previous_viewer_token_secrets
+                    .iter()
+                    .map(|s| s.expose())
+                    .collect();
+                Some(ViewerTokenKeys::from_secrets(current.expose(), &previous)?)
+            }
+            false => None,
+        };
         Ok(Self {
             catalog: adapters.catalog,
             blobs: adapters.blobs,
             process_queue: adapters.process_queue,
             jobs_queue: adapters.jobs_queue,
             vault,
+            viewer_tokens,
+            behind_cloudfront: config.behind_cloudfront,
             limits: ApiLimits::from_config(&config.limits)?,
             bucket: adapters.bucket,
         })
@@ -77,6 +100,13 @@ impl Deps {
         self.jobs_queue
             .as_deref()
             .ok_or_else(|| not_wired("the jobs queue"))
+    }
+
+    /// The viewer-token keys.
+    pub fn viewer_tokens(&self) -> Result<&ViewerTokenKeys> {
+        self.viewer_tokens
+            .as_ref()
+            .ok_or_else(|| not_wired("the viewer-token secret"))
     }
 
     /// The access-code vault.

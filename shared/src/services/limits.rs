@@ -35,6 +35,37 @@ pub struct ApiLimits {
     pub allowed_types: Vec<String>,
     /// Image size limits, for custom derivatives rendered by the API.
     pub image: crate::pipeline::Limits,
+    /// How wrong access codes are throttled (API.md "Throttling unlock").
+    pub unlock: UnlockLimits,
+}
+
+/// Unlock throttling (API.md "Throttling unlock"): the documented values are the defaults;
+/// tests shorten the windows to see them pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnlockLimits {
+    /// Wrong codes an address may try per event within `address_window_secs` (10).
+    pub per_address: u64,
+    /// The window an address's wrong codes are counted in (15 minutes).
+    pub address_window_secs: i64,
+    /// How long an address over its limit is refused, right code or not (15 minutes).
+    pub lockout_secs: i64,
+    /// Wrong codes per event within `event_window_secs` past which addresses that already
+    /// failed are refused (1,000).
+    pub per_event: u64,
+    /// The window of the per-event count (1 hour).
+    pub event_window_secs: i64,
+}
+
+impl Default for UnlockLimits {
+    fn default() -> Self {
+        Self {
+            per_address: 10,
+            address_window_secs: 15 * 60,
+            lockout_secs: 15 * 60,
+            per_event: 1_000,
+            event_window_secs: 60 * 60,
+        }
+    }
 }
 
 impl Default for ApiLimits {
@@ -53,6 +84,7 @@ impl Default for ApiLimits {
                 .map(|t| (*t).to_owned())
                 .collect(),
             image: crate::pipeline::Limits::default(),
+            unlock: UnlockLimits::default(),
         }
     }
 }

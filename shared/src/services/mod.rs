@@ -5,13 +5,14 @@ pub mod codes;
 pub mod deps;
 pub mod derivatives;
 pub mod events;
+pub mod gallery;
 pub mod limits;
 pub mod photos;
 pub mod profile;
 pub mod uploads;
 
 pub use deps::Deps;
-pub use limits::ApiLimits;
+pub use limits::{ApiLimits, UnlockLimits};
 
 use crate::domain::{Event, EventId, UserId};
 use crate::error::{Error, Result};
