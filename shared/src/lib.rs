@@ -10,6 +10,7 @@ pub mod http;
 pub mod pipeline;
 pub mod ports;
 pub mod processing;
+pub mod reaping;
 pub mod services;
 pub mod telemetry;
 pub mod viewer_tokens;

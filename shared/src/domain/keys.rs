@@ -5,6 +5,9 @@ use super::ids::{EventId, JobId, PhotoId, UserId};
 /// Prefix of every original.
 pub const ORIGINALS_PREFIX: &str = "originals/";
 
+/// Prefix of every archive.
+pub const ARCHIVES_PREFIX: &str = "archives/";
+
 /// `originals/{owner_id}/{event_id}/{photo_id}`: as uploaded, never modified.
 pub fn original(owner: &UserId, event: EventId, photo: PhotoId) -> String {
     format!("originals/{owner}/{event}/{photo}")

@@ -1,0 +1,159 @@
+//! Deleting what has expired, every byte of it (R2): events past their expiry (their
+//! originals, derivatives, archives and rows; the public path kept 30 days as a tombstone
+//! so an old link says "expired", not "not found") and archives past 24 hours.
+//!
+//! Two triggers feed it in AWS: DynamoDB's stream of TTL removals (an event item's old
+//! image says what to delete at once) and a daily schedule (whatever TTL has not removed
+//! yet — it is lazy, up to days — and the archives). The local stack runs the sweep on a
+//! timer. Everything here is idempotent and resumable: objects go first, rows last, so a
+//! run stopped halfway leaves the event row for the next run to find and finish.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::domain::{Event, JobId, PageRequest, Timestamp, keys};
+use crate::error::Result;
+use crate::ports::{Blobs, Catalog};
+
+/// How long an expired event's public path answers 410 "expired" (then 404, and the slug
+/// is free again): 30 days.
+pub const TOMBSTONE_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// How long a built archive is kept: 24 hours from its request.
+pub const ARCHIVE_LIFETIME_SECS: i64 = 24 * 60 * 60;
+
+/// Events reaped per sweep page.
+const SWEEP_PAGE: u32 = 100;
+
+/// What the reaper needs.
+#[derive(Debug, Clone)]
+pub struct ReaperDeps {
+    /// Rows to find and delete.
+    pub catalog: Arc<dyn Catalog>,
+    /// Objects to delete.
+    pub blobs: Arc<dyn Blobs>,
+}
+
+/// What one reaping did (logged, and read by tests and benchmarks).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReapReport {
+    /// Events whose objects and rows were deleted.
+    pub events: u64,
+    /// Objects deleted.
+    pub objects: u64,
+    /// Archives past their lifetime deleted.
+    pub archives: u64,
+}
+
+impl ReapReport {
+    fn add(&mut self, other: &ReapReport) {
+        self.events += other.events;
+        self.objects += other.objects;
+        self.archives += other.archives;
+    }
+}
+
+/// Deletes every object of `event` (unfinished uploads aborted, then everything under its
+/// prefixes), then its rows, keeping its public path as a tombstone until 30 days after
+/// its expiry. Safe to repeat, and to run on an event already partly reaped.
+pub async fn reap_event(deps: &ReaperDeps, event: &Event) -> Result<ReapReport> {
+    // Unfinished multipart uploads are not objects yet: the delete route aborts them while
+    // the event lives; after its expiry, S3's lifecycle rule (and the local stack's
+    // clean-up of stale uploads) removes their parts within a day.
+    let mut report = ReapReport {
+        events: 1,
+        ..ReapReport::default()
+    };
+    for prefix in keys::event_prefixes(&event.owner_id, event.event_id) {
+        report.objects += deps.blobs.delete_prefix(&prefix).await?;
+    }
+    let tombstone_until = event.expires_at.plus_secs(TOMBSTONE_SECS);
+    deps.catalog
+        .delete_event(event.event_id, Some(tombstone_until))
+        .await?;
+    info!(event_id = %event.event_id, objects = report.objects, "expired event reaped");
+    Ok(report)
+}
+
+/// The daily sweep: every expired event whose rows remain, then every archive past its
+/// lifetime. One event failing does not stop the others (it is logged and retried by the
+/// next sweep); the error of the first is returned at the end so the run is seen to fail.
+pub async fn sweep(deps: &ReaperDeps, now: Timestamp) -> Result<ReapReport> {
+    let mut report = ReapReport::default();
+    let mut first_error = None;
+    let mut page = PageRequest::first(SWEEP_PAGE);
+    loop {
+        let expired = deps.catalog.list_expired_events(now, &page).await?;
+        for event in &expired.items {
+            match reap_event(deps, event).await {
+                Ok(one) => report.add(&one),
+                Err(e) => {
+                    warn!(event_id = %event.event_id, error = %e, "reaping an event failed; the next sweep retries");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match expired.next {
+            Some(cursor) => page = PageRequest::after(SWEEP_PAGE, cursor),
+            None => break,
+        }
+    }
+    report.archives = delete_old_archives(deps, now).await?;
+    info!(events = report.events, objects = report.objects, archives = report.archives, "sweep done");
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Deletes every object under `archives/` whose archive was requested more than
+/// [`ARCHIVE_LIFETIME_SECS`] ago: the archive id (a ULID) in its name says when.
+async fn delete_old_archives(deps: &ReaperDeps, now: Timestamp) -> Result<u64> {
+    let cutoff_ms = now
+        .plus_secs(-ARCHIVE_LIFETIME_SECS)
+        .epoch_secs()
+        .saturating_mul(1000);
+    let mut deleted = 0;
+    let mut page = PageRequest::first(1000);
+    loop {
+        let objects = deps.blobs.list(keys::ARCHIVES_PREFIX, &page).await?;
+        for object in &objects.items {
+            let Some(requested_ms) = archive_requested_ms(&object.key) else {
+                continue;
+            };
+            if i64::try_from(requested_ms).unwrap_or(i64::MAX) < cutoff_ms {
+                deps.blobs.delete(&object.key).await?;
+                deleted += 1;
+            }
+        }
+        match objects.next {
+            Some(cursor) => page = PageRequest::after(1000, cursor),
+            None => return Ok(deleted),
+        }
+    }
+}
+
+/// When the archive an object belongs to was requested: `archives/{event_id}/{archive_id}…`.
+fn archive_requested_ms(key: &str) -> Option<u64> {
+    let name = key.strip_prefix(keys::ARCHIVES_PREFIX)?.split('/').nth(1)?;
+    let id = name.get(..26)?;
+    JobId::parse(id).ok().map(JobId::timestamp_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_archives_age_is_read_from_its_id() {
+        let job = JobId::generate();
+        let key = format!("archives/01JDQ0EVENT000000000000000/{job}.zip");
+        assert_eq!(archive_requested_ms(&key), Some(job.timestamp_ms()));
+        assert_eq!(archive_requested_ms(&format!("archives/e/{job}.parts")), Some(job.timestamp_ms()));
+        for other in ["archives/e/notanid.zip", "originals/a/b/c", "archives/x"] {
+            assert_eq!(archive_requested_ms(other), None, "{other}");
+        }
+    }
+}
