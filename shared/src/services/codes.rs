@@ -69,7 +69,7 @@ fn view(deps: &Deps, code: AccessCode) -> Result<CodeView> {
     let text = deps.vault.open(code.event_id, &code.sealed_code)?;
     let (all, photo_ids) = match code.grant {
         Grant::All => (true, None),
-        Grant::Photos(ids) => (false, Some(ids)),
+        Grant::Photos(ids) => (false, Some(ids.into_vec())),
     };
     Ok(CodeView {
         code: text.display_grouped(),
@@ -151,7 +151,7 @@ async fn grant(
                 .buffered(16)
                 .try_collect::<Vec<()>>()
                 .await?;
-            Ok(Grant::Photos(unique))
+            Grant::photos(unique)
         }
     }
 }

@@ -177,10 +177,8 @@ pub async fn delete(
     deps.blobs
         .delete_prefix(&keys::derived_prefix(&photo.owner_id, event_id, photo_id))
         .await?;
+    // Gives the counter back too, once even if an abort of its upload races this.
     deps.catalog.delete_photo(event_id, photo_id).await?;
-    deps.catalog
-        .add_photo_count(event_id, -1, deps.limits.max_photos_per_event)
-        .await?;
     let mut event = deps.catalog.get_event(event_id).await?;
     if event.cover_photo_id == Some(photo_id) {
         event.cover_photo_id = None;

@@ -25,9 +25,6 @@ where
         (_, "ConditionalCheckFailedException") => {
             Error::conflict("conflict", "the item was changed or already exists")
         }
-        (_, "TransactionConflictException") => {
-            Error::conflict("conflict", "a concurrent transaction touched the same item")
-        }
         (
             _,
             "ProvisionedThroughputExceededException"
@@ -35,7 +32,11 @@ where
             | "RequestLimitExceeded"
             | "InternalServerError"
             | "ServiceUnavailable"
-            | "TransactionInProgressException",
+            | "TransactionInProgressException"
+            // A single-item write refused because a transaction held the item at that moment
+            // (a photo delete holds its photo and event rows): nothing was written or checked,
+            // so it is no lost condition; `ops::through_transactions` tries again first.
+            | "TransactionConflictException",
         ) => Error::transient(
             format!("DynamoDB {operation} on {table} failed ({code}); retry"),
             err,
@@ -114,4 +115,11 @@ pub(super) fn malformed_item(
 /// A request the SDK refused to build (a missing required field): a bug.
 pub(super) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> Error {
     Error::internal("DynamoDB request could not be built", err)
+}
+
+/// Whether a single-item request was refused only because a transaction held its item.
+pub(super) fn is_transaction_conflict<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> bool {
+    err.code() == Some("TransactionConflictException")
 }
