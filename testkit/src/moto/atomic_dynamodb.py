@@ -5,9 +5,6 @@
 # succeed. DynamoDB applies each request atomically; serialising the DynamoDB requests (and
 # only those: an SQS long poll must not hold up a send) gives the tests that guarantee.
 #
-# It also counts a binary attribute's size as DynamoDB does, by its raw bytes: moto keeps the
-# base64 text the request carried and counts that, a third more, so an item DynamoDB accepts
-# (an access code's packed photo ids, up to 320,000 bytes) would be refused as too large.
 # With PICPASS_MOTO_EXIT_WITH_PARENT set it exits when its stdin closes: the test binary
 # sharing one server between its tests holds the pipe open and the OS closes it when that
 # process exits, however it exits.
@@ -16,7 +13,6 @@ import os
 import sys
 import threading
 
-from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _lock = threading.Lock()
@@ -31,19 +27,6 @@ def _call(self, environ, start_response):
 
 
 DomainDispatcherApplication.__call__ = _call
-
-_size = DynamoType.size
-
-
-def _raw_size(self):
-    if self.is_binary() and isinstance(self.value, str):
-        # Base64 length to decoded length: 3 bytes per 4 characters, less the padding.
-        return len(self.value) * 3 // 4 - self.value[-2:].count("=")
-    return _size(self)
-
-
-DynamoType.size = _raw_size
-
 
 
 def _exit_with_parent():
