@@ -1,10 +1,15 @@
 //! A `moto_server` child process on 127.0.0.1, for the DynamoDB and SQS adapters' tests.
 //!
 //! The server binds port 0 and we read the real port from its stderr banner, so tests
-//! running in parallel never fight over a port. The child is killed when the value drops.
+//! running in parallel never fight over a port. [`MotoServer::start`] gives a test a server
+//! of its own, killed when the value drops; [`shared_endpoint`] one server for the whole test
+//! binary (about a second of start-up saved per fixture), which fixtures share by giving
+//! their tables and queues names of their own.
 
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -97,6 +102,77 @@ impl Drop for MotoServer {
         // happen after the runtime is gone.
         let _ = self.child.start_kill();
     }
+}
+
+/// Set for the shared server: the wrapper exits when its stdin closes, i.e. when the test
+/// binary that started it exits (a `static` is never dropped, so nothing else would stop it).
+const EXIT_WITH_PARENT_ENV: &str = "PICPASS_MOTO_EXIT_WITH_PARENT";
+
+/// The test binary's one shared server: its stdin (held open for the server's lifetime) and
+/// its address, or why it could not start.
+static SHARED: OnceLock<Result<(std::process::ChildStdin, String), String>> = OnceLock::new();
+
+/// `http://127.0.0.1:PORT` of the test binary's shared `moto_server`, started on the first
+/// call. It belongs to no test's runtime (a plain child process whose output a thread
+/// drains), so every test may use it, and it exits with the test binary. Blocks while it
+/// starts: call it from `spawn_blocking`.
+///
+/// Errors (as text, like [`MotoServer::start`]) when the server cannot be started; every
+/// later call gets the same error.
+pub fn shared_endpoint() -> Result<&'static str, String> {
+    match SHARED.get_or_init(start_shared) {
+        Ok((_stdin, endpoint_url)) => Ok(endpoint_url),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+fn start_shared() -> Result<(std::process::ChildStdin, String), String> {
+    let program = find_moto_server().ok_or_else(|| NOT_FOUND_HELP.to_owned())?;
+    let python = interpreter_of(&program)?;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", ATOMIC_DYNAMODB, "-H", "127.0.0.1", "-p", "0"])
+        .env(EXIT_WITH_PARENT_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {} ({e}); {NOT_FOUND_HELP}", program.display()))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| "moto_server stdin was not captured".to_owned())?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| "moto_server stderr was not captured".to_owned())?;
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    // moto logs every request to stderr; a full pipe would stall it, so this thread reads to
+    // the end, after passing on the port.
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut port_tx = Some(port_tx);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            match (&port_tx, parse_port(&line)) {
+                (Some(tx), Some(port)) => {
+                    let _ = tx.send(Ok(port));
+                    port_tx = None;
+                }
+                (Some(_), None) => seen.push(line),
+                (None, _) => {}
+            }
+        }
+        if let Some(tx) = port_tx {
+            let _ = tx.send(Err(format!(
+                "moto_server exited before listening; its output:\n{}",
+                seen.join("\n")
+            )));
+        }
+    });
+    let port = port_rx
+        .recv_timeout(START_TIMEOUT)
+        .map_err(|_| format!("moto_server did not listen within {START_TIMEOUT:?}"))??;
+    Ok((stdin, format!("http://127.0.0.1:{port}")))
 }
 
 /// The wrapper that makes moto's DynamoDB apply each request atomically, as DynamoDB does.

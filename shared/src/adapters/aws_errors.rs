@@ -27,6 +27,10 @@ const RETRYABLE_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "InternalServerError",
     "TransactionInProgressException",
+    // A single-item write refused because a transaction held its item at that moment (a
+    // photo delete holds its photo and event rows): nothing was written or checked, so no
+    // condition was lost; the catalog's `ops::through_transactions` tries again first.
+    "TransactionConflictException",
     // SQS
     "RequestThrottled",
     "AWS.SimpleQueueService.RequestThrottled",

@@ -84,23 +84,95 @@ impl CodeText {
     }
 }
 
+/// Most photos one code may grant. A DynamoDB item holds at most 400 KB, and the adapter
+/// stores a grant's ids packed as 16 bytes each: 20,000 of them (320,000 bytes) fit one
+/// access-code row with room for the rest of it. An event holds at most 20,000 photos by
+/// default (`PICPASS_MAX_PHOTOS_PER_EVENT`), so every subset of such an event can be granted.
+pub const MAX_GRANT_PHOTOS: usize = 20_000;
+
 /// Which photos of an event a code grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "photo_ids")]
 pub enum Grant {
     /// Every photo of the event, including those uploaded later.
     All,
-    /// Exactly these photos.
-    Photos(Vec<PhotoId>),
+    /// Exactly these photos (made by [`Grant::photos`]).
+    Photos(GrantedPhotos),
 }
 
 impl Grant {
+    /// A grant of exactly `ids` (sorted, duplicates dropped). More than [`MAX_GRANT_PHOTOS`]
+    /// distinct photos is `TooLarge` (`grant_too_large`).
+    pub fn photos(ids: Vec<PhotoId>) -> Result<Self> {
+        let set = GrantedPhotos::from(ids);
+        if set.len() > MAX_GRANT_PHOTOS {
+            return Err(Error::too_large(
+                "grant_too_large",
+                format!("a code can grant at most {MAX_GRANT_PHOTOS} photos"),
+            ));
+        }
+        Ok(Self::Photos(set))
+    }
+
     /// Whether the grant covers `photo_id`.
     pub fn covers(&self, photo_id: PhotoId) -> bool {
         match self {
             Self::All => true,
-            Self::Photos(ids) => ids.contains(&photo_id),
+            Self::Photos(ids) => ids.contains(photo_id),
         }
+    }
+}
+
+/// The photos of a [`Grant::Photos`]: sorted and without duplicates, so a lookup is a binary
+/// search. Rows stored before grants were sorted read back sorted too (deserialising sorts),
+/// so [`Grant::covers`] holds for them as well.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "Vec<PhotoId>")]
+pub struct GrantedPhotos(Vec<PhotoId>);
+
+impl GrantedPhotos {
+    /// Whether `photo_id` is one of them.
+    pub fn contains(&self, photo_id: PhotoId) -> bool {
+        self.0.binary_search(&photo_id).is_ok()
+    }
+
+    /// The ids, in ascending order.
+    pub fn as_slice(&self) -> &[PhotoId] {
+        &self.0
+    }
+
+    /// The ids, in ascending order.
+    pub fn into_vec(self) -> Vec<PhotoId> {
+        self.0
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none (a stored grant always names at least one).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<PhotoId>> for GrantedPhotos {
+    /// Sorts and drops duplicates; no size limit, so any stored row reads back (new grants
+    /// are bounded by [`Grant::photos`]).
+    fn from(mut ids: Vec<PhotoId>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        Self(ids)
+    }
+}
+
+impl Serialize for GrantedPhotos {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 
@@ -186,5 +258,55 @@ mod tests {
     fn codes_do_not_leak_through_debug() {
         let code = CodeText::generate().expect("rng");
         assert!(!format!("{code:?}").contains(code.canonical()));
+    }
+
+    #[test]
+    fn a_grant_of_photos_is_sorted_without_duplicates_and_covers_exactly_them() {
+        let ids: Vec<PhotoId> = (0..50).map(|_| PhotoId::generate()).collect();
+        let mut given: Vec<PhotoId> = ids.iter().rev().copied().collect();
+        given.extend_from_slice(&ids[..10]);
+        let grant = Grant::photos(given).expect("within the limit");
+        let Grant::Photos(granted) = &grant else {
+            panic!("a photo grant, got {grant:?}");
+        };
+        assert_eq!(granted.as_slice(), ids.as_slice());
+        assert!(ids.iter().all(|id| grant.covers(*id)));
+        assert!(!grant.covers(PhotoId::generate()));
+        assert!(Grant::All.covers(PhotoId::generate()));
+    }
+
+    #[test]
+    fn a_grant_of_up_to_the_limit_is_made_and_one_more_is_too_large() {
+        let ids: Vec<PhotoId> = (0..=MAX_GRANT_PHOTOS)
+            .map(|_| PhotoId::generate())
+            .collect();
+        let at_limit = Grant::photos(ids[..MAX_GRANT_PHOTOS].to_vec()).expect("the limit");
+        assert!(at_limit.covers(ids[MAX_GRANT_PHOTOS - 1]));
+        // Duplicates do not count against the limit.
+        let mut with_duplicate = ids[..MAX_GRANT_PHOTOS].to_vec();
+        with_duplicate.push(ids[0]);
+        Grant::photos(with_duplicate).expect("duplicates are dropped before counting");
+        let err = Grant::photos(ids).expect_err("one over the limit");
+        assert_eq!(err.http_status(), 413);
+        assert_eq!(err.code(), "grant_too_large");
+    }
+
+    #[test]
+    fn a_stored_grant_in_any_order_reads_back_sorted() {
+        let ids: Vec<PhotoId> = (0..5).map(|_| PhotoId::generate()).collect();
+        // As rows were written before grants were sorted: in the photographer's order.
+        let stored = serde_json::json!({
+            "kind": "photos",
+            "photo_ids": [ids[3], ids[0], ids[4], ids[0], ids[1], ids[2]],
+        });
+        let grant: Grant = serde_json::from_value(stored).expect("an old row reads");
+        assert_eq!(grant, Grant::photos(ids.clone()).expect("grant"));
+        assert!(ids.iter().all(|id| grant.covers(*id)));
+        let written = serde_json::to_value(&grant).expect("serialise");
+        assert_eq!(
+            written["photo_ids"],
+            serde_json::json!(ids),
+            "written as a plain list"
+        );
     }
 }

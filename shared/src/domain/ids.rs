@@ -27,6 +27,16 @@ macro_rules! ulid_id {
                     .map_err(|_| Error::malformed(concat!("invalid_", $what), format!("'{}' is not a valid {} id", text.chars().take(40).collect::<String>(), $what)))
             }
 
+            /// The id's 16 bytes (big-endian, so byte order is id order).
+            pub fn to_bytes(self) -> [u8; 16] {
+                self.0.to_bytes()
+            }
+
+            /// The id whose [`to_bytes`](Self::to_bytes) are `bytes`.
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(ulid::Ulid::from_bytes(bytes))
+            }
+
             /// Milliseconds since the epoch at which the id was made.
             pub fn timestamp_ms(self) -> u64 {
                 self.0.timestamp_ms()
@@ -118,6 +128,14 @@ mod tests {
         let err = PhotoId::parse("../../etc/passwd").expect_err("garbage");
         assert_eq!(err.http_status(), 400);
         assert_eq!(err.code(), "invalid_photo");
+    }
+
+    #[test]
+    fn ids_round_trip_through_their_bytes_in_the_same_order() {
+        let a = PhotoId::generate();
+        let b = PhotoId::generate();
+        assert_eq!(PhotoId::from_bytes(a.to_bytes()), a);
+        assert_eq!(a.cmp(&b), a.to_bytes().cmp(&b.to_bytes()));
     }
 
     #[test]

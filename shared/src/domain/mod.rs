@@ -14,7 +14,7 @@ pub mod time;
 pub mod user;
 pub mod validate;
 
-pub use access_code::{AccessCode, CodeText, Grant};
+pub use access_code::{AccessCode, CodeText, Grant, GrantedPhotos, MAX_GRANT_PHOTOS};
 pub use caller::Caller;
 pub use cursor::{Cursor, Page, PageRequest};
 pub use event::{Event, Gravity, Watermark, WatermarkSource};
@@ -22,4 +22,4 @@ pub use ids::{EventId, JobId, PhotoId, UserId};
 pub use job::{Job, JobItem, JobKind, JobMessage, JobState};
 pub use photo::{MAX_ORIGINAL_BYTES, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
 pub use time::Timestamp;
-pub use user::User;
+pub use user::{USERNAME_HOLD_SECS, User, UsernameHold};

@@ -19,3 +19,17 @@ pub struct User {
     /// Local stack only: the password hash (PHC string). `None` for Cognito users.
     pub password_hash: Option<String>,
 }
+
+/// A username given up by a rename, still held for its former owner (see
+/// `Catalog::change_username`): nobody else may take it until `until`, so an old public link
+/// never opens another photographer's gallery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsernameHold {
+    /// Who had the name (and may take it back).
+    pub user_id: UserId,
+    /// When the name is free again.
+    pub until: Timestamp,
+}
+
+/// How long a username given up by a rename stays held for its former owner.
+pub const USERNAME_HOLD_SECS: i64 = 30 * 86_400;

@@ -19,9 +19,9 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AccessCode, Event, EventId, Job, JobId, Page, PageRequest, Photo, PhotoId, PhotoStatus,
-    Timestamp, User, UserId,
+    Timestamp, User, UserId, UsernameHold,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The `expires_at` a new child row is stored with: its event's current expiry, so a row
 /// made from a copy of the event read before its expiry changed neither vanishes at the old
@@ -32,6 +32,30 @@ pub fn child_expiry(own: Timestamp, event: Option<Timestamp>, now: Timestamp) ->
         Some(event) if !own.has_passed(now) => event,
         _ => own,
     }
+}
+
+/// Most photo ids one [`Catalog::get_photos`] call reads (a viewer's page, a selection to
+/// download); more is `Invalid` (`too_many_photo_ids`).
+pub const MAX_GET_PHOTOS: usize = 1_000;
+
+/// `Invalid` (`too_many_photo_ids`) when a [`Catalog::get_photos`] call asks for more than
+/// [`MAX_GET_PHOTOS`]; every adapter checks it before reading.
+pub fn check_photo_ids_len(photo_ids: &[PhotoId]) -> Result<()> {
+    if photo_ids.len() > MAX_GET_PHOTOS {
+        return Err(Error::invalid(
+            "too_many_photo_ids",
+            format!("at most {MAX_GET_PHOTOS} photos can be read at once"),
+        ));
+    }
+    Ok(())
+}
+
+/// What [`Catalog::get_photos`] returns from the rows an adapter `found` (any order): those
+/// asked for, in the order of `photo_ids`, each once.
+pub fn in_requested_order(photo_ids: &[PhotoId], found: Vec<Photo>) -> Vec<Photo> {
+    let mut by_id: std::collections::HashMap<PhotoId, Photo> =
+        found.into_iter().map(|p| (p.photo_id, p)).collect();
+    photo_ids.iter().filter_map(|id| by_id.remove(id)).collect()
 }
 
 /// Order of a photo listing.
@@ -67,16 +91,30 @@ pub struct Counter {
 pub trait Catalog: Send + Sync + std::fmt::Debug {
     // --- users -------------------------------------------------------------------------
 
-    /// Creates a user. `Conflict` with code `username_taken`, `email_taken` or `user_exists`.
+    /// Creates a user. `Conflict` with code `username_taken` (another user's name, or one held
+    /// for another user after a rename), `email_taken` or `user_exists`.
     async fn insert_user(&self, user: &User) -> Result<()>;
     /// One user by id; `NotFound` if absent.
     async fn get_user(&self, user_id: &UserId) -> Result<User>;
-    /// One user by (lowercase) username; `NotFound` if absent.
+    /// One user by (lowercase) username: the user whose current name it is. `NotFound` if
+    /// nobody has it, including a former name still held after a rename (see
+    /// [`Catalog::find_username_hold`]).
     async fn find_user_by_username(&self, username: &str) -> Result<User>;
+    /// Who a former username is held for, and until when, if a rename gave it up less than
+    /// [`USERNAME_HOLD_SECS`](crate::domain::USERNAME_HOLD_SECS) ago; `None` for a name that is
+    /// free or someone's current name. Lets a public route answer an old link
+    /// (`/e/{old-name}/{slug}`) for the photographer who renamed (redirect, or 410) instead
+    /// of a bare 404, and never with another photographer's gallery.
+    async fn find_username_hold(&self, username: &str) -> Result<Option<UsernameHold>>;
     /// One user by (lowercase) e-mail; `NotFound` if absent.
     async fn find_user_by_email(&self, email: &str) -> Result<User>;
-    /// Renames a user atomically; `Conflict` (`username_taken`) if another user has it.
-    /// Renaming to the current name is a no-op.
+    /// Renames a user atomically; `Conflict` (`username_taken`) if another user has the name
+    /// or it is held for another user. Renaming to the current name is a no-op.
+    ///
+    /// The name given up stays claimed for this user until now +
+    /// [`USERNAME_HOLD_SECS`](crate::domain::USERNAME_HOLD_SECS) (30 days), so public links
+    /// with the old name never open someone else's gallery meanwhile; the user may take it
+    /// back at any time. After that it is free for anyone.
     async fn change_username(&self, user_id: &UserId, username: &str) -> Result<User>;
 
     // --- events ------------------------------------------------------------------------
@@ -140,6 +178,11 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     async fn insert_photos(&self, photos: &[Photo]) -> Result<()>;
     /// One photo; `NotFound` if absent or expired.
     async fn get_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<Photo>;
+    /// The event's photos with these ids, in the order of `photo_ids`, in one batched read.
+    /// Ids of absent or expired photos (or of another event's) are skipped; an id given
+    /// twice is returned once, at its first place. More than [`MAX_GET_PHOTOS`] ids is
+    /// `Invalid` (`too_many_photo_ids`).
+    async fn get_photos(&self, event_id: EventId, photo_ids: &[PhotoId]) -> Result<Vec<Photo>>;
     /// The event's photos having any of these SHA-256 digests (lowercase hex).
     async fn find_photos_by_sha256(
         &self,
@@ -156,8 +199,15 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     /// Replaces a photo conditional on `version`; `NotFound` if it is gone. Its `expires_at`
     /// stays the stored one (the event's).
     async fn update_photo(&self, photo: &Photo) -> Result<Photo>;
-    /// Deletes a photo row; deleting a missing photo is not an error.
-    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<()>;
+    /// Deletes a live photo row and gives its place back to the event's photo counter
+    /// (`photo_count` − 1), as one atomic step. Returns whether this call deleted it:
+    /// `false`, changing nothing, when the photo was already gone (absent or expired), so of
+    /// concurrent deletes of one photo (a DELETE racing an abort of its upload) exactly one
+    /// decrements the counter. Callers must not decrement it themselves.
+    ///
+    /// A counter already at zero, or an event row that is gone, does not stop the delete: the
+    /// row goes and the counter stays as it is.
+    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<bool>;
 
     // --- access codes ------------------------------------------------------------------
 

@@ -7,5 +7,5 @@ pub mod queue;
 pub use blobs::{
     Blobs, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
 };
-pub use catalog::{Catalog, Counter, PhotoQuery, PhotoSort, child_expiry};
+pub use catalog::{Catalog, Counter, MAX_GET_PHOTOS, PhotoQuery, PhotoSort, child_expiry};
 pub use queue::{Delivery, Queue, QueueConsumer, QueueSender};

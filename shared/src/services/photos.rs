@@ -177,10 +177,8 @@ pub async fn delete(
     let derived = keys::derived_prefix(&photo.owner_id, event_id, photo_id);
     deps.blobs.delete(&original).await?;
     deps.blobs.delete_prefix(&derived).await?;
+    // Gives the counter back too, once even if an abort of its upload races this.
     deps.catalog.delete_photo(event_id, photo_id).await?;
-    deps.catalog
-        .add_photo_count(event_id, -1, deps.limits.max_photos_per_event)
-        .await?;
     deps.blobs.delete_prefix(&derived).await?;
     let mut event = deps.catalog.get_event(event_id).await?;
     if event.cover_photo_id == Some(photo_id) {

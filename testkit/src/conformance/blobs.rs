@@ -20,10 +20,19 @@ use shared::domain::{PageRequest, Timestamp};
 use shared::ports::{Blobs, CompletedPart, Presign, PresignedRequest, PutConstraints};
 
 /// Every case, in one list: the macro instantiates exactly these.
+/// `blobs_conformance!(fs, testkit::fixtures::fs_blobs());` makes a module `fs` with one
+/// `#[tokio::test]` per case, each on a fresh fixture, plus `fs::every_written_case_is_listed`;
+/// `blobs_conformance!(@names)` is the list as names.
 #[macro_export]
 macro_rules! blobs_conformance {
     ($adapter:ident, $fixture:expr) => {
-        $crate::blobs_conformance!(@cases $adapter, $fixture;
+        $crate::blobs_conformance!(@list [tests $adapter, $fixture]);
+    };
+    (@names) => {
+        $crate::blobs_conformance!(@list [names])
+    };
+    (@list $how:tt) => {
+        $crate::blobs_conformance! { @expand $how;
             put_then_get_returns_the_bytes_and_head_the_size,
             put_over_an_existing_key_replaces_it,
             get_and_head_of_a_missing_key_are_not_found,
@@ -46,10 +55,21 @@ macro_rules! blobs_conformance {
             multipart_upload_of_a_single_server_side_part_completes,
             presigned_part_of_another_length_is_refused,
             aborted_multipart_upload_is_gone,
-        );
+        }
     };
-    (@cases $adapter:ident, $fixture:expr; $($case:ident),+ $(,)?) => {
+    (@expand [names]; $($case:ident),+ $(,)?) => {
+        &[$(stringify!($case)),+]
+    };
+    (@expand [tests $adapter:ident, $fixture:expr]; $($case:ident),+ $(,)?) => {
         mod $adapter {
+            #[test]
+            fn every_written_case_is_listed() {
+                $crate::conformance::assert_every_case_listed(
+                    "blobs",
+                    $crate::blobs_conformance!(@names),
+                );
+            }
+
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {

@@ -187,31 +187,49 @@ pub async fn waiting_receiver_gets_a_message_sent_during_the_wait(queue: &dyn Qu
 
 /// Instantiates every queue conformance case for one adapter:
 /// `queue_conformance!(memory, testkit::fixtures::memory_queue());` gives `memory::<case>`
-/// tests, each on a fresh fixture.
+/// tests, each on a fresh fixture, plus `memory::every_written_case_is_listed`;
+/// `queue_conformance!(@names)` is the list as names.
 #[macro_export]
 macro_rules! queue_conformance {
     ($adapter:ident, $fixture:expr) => {
-        mod $adapter {
-            $crate::queue_conformance!(@cases $fixture;
-                sent_message_is_received_with_its_body,
-                batch_of_25_arrives_exactly_once_each,
-                received_message_is_invisible_until_released,
-                released_message_reappears_with_receive_count_incremented,
-                released_with_delay_stays_hidden_for_the_delay,
-                message_over_max_receives_lands_in_dead_letters_intact,
-                acked_message_is_gone_for_good,
-                receive_on_empty_queue_returns_nothing_after_the_wait,
-                waiting_receiver_gets_a_message_sent_during_the_wait,
-            );
+        $crate::queue_conformance!(@list [tests $adapter, $fixture]);
+    };
+    (@names) => {
+        $crate::queue_conformance!(@list [names])
+    };
+    (@list $how:tt) => {
+        $crate::queue_conformance! { @expand $how;
+            sent_message_is_received_with_its_body,
+            batch_of_25_arrives_exactly_once_each,
+            received_message_is_invisible_until_released,
+            released_message_reappears_with_receive_count_incremented,
+            released_with_delay_stays_hidden_for_the_delay,
+            message_over_max_receives_lands_in_dead_letters_intact,
+            acked_message_is_gone_for_good,
+            receive_on_empty_queue_returns_nothing_after_the_wait,
+            waiting_receiver_gets_a_message_sent_during_the_wait,
         }
     };
-    (@cases $fixture:expr; $($case:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let fixture = $fixture.await;
-                $crate::conformance::queue::$case(fixture.queue()).await;
+    (@expand [names]; $($case:ident),+ $(,)?) => {
+        &[$(stringify!($case)),+]
+    };
+    (@expand [tests $adapter:ident, $fixture:expr]; $($case:ident),+ $(,)?) => {
+        mod $adapter {
+            #[test]
+            fn every_written_case_is_listed() {
+                $crate::conformance::assert_every_case_listed(
+                    "queue",
+                    $crate::queue_conformance!(@names),
+                );
             }
-        )+
+
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let fixture = $fixture.await;
+                    $crate::conformance::queue::$case(fixture.queue()).await;
+                }
+            )+
+        }
     };
 }

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use super::DynamoCatalog;
-use super::items::{Item, code_item, from_item, get_s, key2, n, s, ttl_passed};
+use super::errors::malformed_item;
+use super::items::{Item, code_item, from_item, get_s, key2, n, s, ttl_passed, unpack_grant};
 use super::paging::{ListSpec, Source};
 use super::schema::{BY_CREATED, attr};
 use crate::domain::{AccessCode, EventId, Page, PageRequest, Timestamp};
@@ -23,12 +24,13 @@ fn code_key(event_id: EventId, code_key: &str) -> Item {
 }
 
 impl DynamoCatalog {
-    fn code_from(&self, item: Item) -> Result<AccessCode> {
+    fn code_from(&self, mut item: Item) -> Result<AccessCode> {
         let key = format!(
             "{}/{}",
             get_s(&item, attr::EVENT_ID).unwrap_or("?"),
             get_s(&item, attr::CODE_KEY).unwrap_or("?")
         );
+        unpack_grant(&mut item).map_err(|e| malformed_item(&self.tables.access_codes, &key, e))?;
         from_item(item, &self.tables.access_codes, &key)
     }
 

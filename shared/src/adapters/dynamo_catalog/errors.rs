@@ -7,8 +7,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use crate::adapters::aws_errors;
 use crate::error::Error;
 
-/// What a failed call means to the adapter: a failed condition or a conflicting
-/// transaction is `Conflict`; the rest is classified by the shared AWS classifier
+/// What a failed call means to the adapter: a failed condition is `Conflict`; the rest is classified by the shared AWS classifier
 /// (`crate::adapters::aws_errors`).
 pub(super) fn sdk_error<E>(
     operation: &'static str,
@@ -22,10 +21,6 @@ where
         "ConditionalCheckFailedException" => Some(Error::conflict(
             "conflict",
             "the item was changed or already exists",
-        )),
-        "TransactionConflictException" => Some(Error::conflict(
-            "conflict",
-            "a concurrent transaction touched the same item",
         )),
         _ => None,
     })
@@ -86,4 +81,11 @@ pub(super) fn malformed_item(
 /// A request the SDK refused to build (a missing required field): a bug.
 pub(super) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> Error {
     Error::internal("DynamoDB request could not be built", err)
+}
+
+/// Whether a single-item request was refused only because a transaction held its item.
+pub(super) fn is_transaction_conflict<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> bool {
+    err.code() == Some("TransactionConflictException")
 }

@@ -9,6 +9,7 @@ use super::errors::{TransactFailure, build_error, sdk_error, transact_error};
 use super::items::{
     Item, event_item, event_pk, from_item, get_n, get_s, key1, n, path_pk, s, to_attribute,
 };
+use super::ops::through_transactions;
 use super::paging::{ListSpec, Source};
 use super::schema::{BY_OWNER, attr};
 use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
@@ -330,7 +331,7 @@ impl DynamoCatalog {
         } else {
             ("attribute_exists(#pk) AND photo_count >= :bound", magnitude)
         };
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(table)
@@ -340,8 +341,10 @@ impl DynamoCatalog {
             .expression_attribute_names("#pk", attr::PK)
             .expression_attribute_values(":delta", n(delta))
             .expression_attribute_values(":bound", n(bound))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
+            .return_values(ReturnValue::UpdatedNew);
+        // `delete_photo`'s transaction holds the event row for a moment: wait for it rather
+        // than take the refusal for a full event.
+        let result = through_transactions(|| request.clone().send())
             .await
             .map_err(|e| sdk_error("UpdateItem", table, e));
         match result {

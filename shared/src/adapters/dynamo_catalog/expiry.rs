@@ -30,6 +30,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use super::DynamoCatalog;
 use super::errors::sdk_error;
 use super::items::{EXPIRES_AT, Item, event_pk, get_n, key1, n, s, to_attribute};
+use super::ops::through_transactions;
 use super::schema::attr;
 use crate::domain::{EventId, Timestamp};
 use crate::error::{Error, Result};
@@ -57,7 +58,7 @@ impl DynamoCatalog {
                 return Ok(());
             }
             self.set_children_expiry(event_id, ttl).await?;
-            let marked = self
+            let mark = self
                 .client
                 .update_item()
                 .table_name(table)
@@ -66,8 +67,8 @@ impl DynamoCatalog {
                 .condition_expression("#ttl = :ttl")
                 .expression_attribute_names("#children", attr::CHILDREN_TTL)
                 .expression_attribute_names("#ttl", attr::TTL)
-                .expression_attribute_values(":ttl", n(ttl))
-                .send()
+                .expression_attribute_values(":ttl", n(ttl));
+            let marked = through_transactions(|| mark.clone().send())
                 .await
                 .map_err(|e| sdk_error("UpdateItem", table, e));
             match marked {
@@ -222,7 +223,7 @@ impl DynamoCatalog {
         expires: &AttributeValue,
         now: i64,
     ) -> Result<()> {
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(table)
@@ -234,14 +235,15 @@ impl DynamoCatalog {
             .expression_attribute_names("#ttl", attr::TTL)
             .expression_attribute_values(":exp", expires.clone())
             .expression_attribute_values(":ttl", n(ttl))
-            .expression_attribute_values(":now", n(now))
-            .send()
+            .expression_attribute_values(":now", n(now));
+        // A photo being deleted is held by `delete_photo`'s transaction for a moment; that
+        // refusal is retried (and maps to `Transient`), never taken for "gone".
+        let result = through_transactions(|| request.clone().send())
             .await
             .map_err(|e| sdk_error("UpdateItem", table, e));
         match result {
             Ok(_) => Ok(()),
-            // Deleted or expired since it was listed: it is gone and stays gone. (Child rows
-            // are never written in transactions, so a conflict here is that condition.)
+            // Deleted or expired since it was listed: it is gone and stays gone.
             Err(err) if err.is_conflict() => Ok(()),
             Err(err) => Err(err),
         }

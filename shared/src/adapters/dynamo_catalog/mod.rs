@@ -9,7 +9,7 @@
 //!
 //! | table | key | items | indexes | TTL |
 //! |-------|-----|-------|---------|-----|
-//! | `Users` | `pk` | `user#{user_id}` (row), `username#{name}` and `email#{address}` (uniqueness claims holding `user_id`) | — | — |
+//! | `Users` | `pk` | `user#{user_id}` (row), `username#{name}` and `email#{address}` (uniqueness claims holding `user_id`; a username given up by a rename keeps its claim with `held_until`) | — | — |
 //! | `Events` | `pk` | `event#{event_id}` (row), `path#{owner_id}#{slug}` (public-path claim holding `event_id`; a tombstone also holds `tombstone_until`) | GSI `by_owner` (`owner_id`, `owner_created` = `{created_at}#{event_id}`), sparse: rows only | `ttl_epoch` |
 //! | `Photos` | `event_id`, `photo_id` | photo rows | LSI `by_taken` (`taken_sort` = `t{taken_at}#{photo_id}` or `z#{photo_id}`), LSI `by_sha256` (`sha256`) | `ttl_epoch` |
 //! | `AccessCodes` | `event_id`, `code_key` | code rows | LSI `by_created` (`created_sort` = `{created_at}#{code_key}`) | `ttl_epoch` |
@@ -28,7 +28,9 @@
 //!
 //! Usernames, e-mails and event paths are unique through claim items written with
 //! `attribute_not_exists` in the same `TransactWriteItems` as the row, so two writers
-//! cannot both win. A path claim's `ttl_epoch` follows its event's expiry (updated with the
+//! cannot both win. A rename turns the old username's claim into a hold (`held_until`,
+//! 30 days on) in the same transaction; a hold whose time has passed counts as absent (the
+//! `Users` table has no TTL: it stays, inert, until the name is claimed again). A path claim's `ttl_epoch` follows its event's expiry (updated with the
 //! event), so an expired event's slug may be claimed again; a tombstone keeps it until
 //! `tombstone_until`. Updates are conditional on `version`.
 //!
@@ -68,9 +70,10 @@ use schema::{IndexKind, TableSpec};
 
 use crate::domain::{
     AccessCode, Event, EventId, Job, JobId, Page, PageRequest, Photo, PhotoId, Timestamp, User,
-    UserId,
+    UserId, UsernameHold,
 };
 use crate::error::{Error, Result};
+use crate::ports::catalog::check_photo_ids_len;
 use crate::ports::{Catalog, Counter, PhotoQuery};
 use errors::{build_error, sdk_error};
 
@@ -237,6 +240,10 @@ impl Catalog for DynamoCatalog {
         self.find_user_by_claim(&items::username_pk(username)).await
     }
 
+    async fn find_username_hold(&self, username: &str) -> Result<Option<UsernameHold>> {
+        self.find_username_hold_claim(username).await
+    }
+
     async fn find_user_by_email(&self, email: &str) -> Result<User> {
         self.find_user_by_claim(&items::email_pk(email)).await
     }
@@ -299,6 +306,11 @@ impl Catalog for DynamoCatalog {
         self.get_photo_row(event_id, photo_id).await
     }
 
+    async fn get_photos(&self, event_id: EventId, photo_ids: &[PhotoId]) -> Result<Vec<Photo>> {
+        check_photo_ids_len(photo_ids)?;
+        self.get_photo_rows(event_id, photo_ids).await
+    }
+
     async fn find_photos_by_sha256(
         &self,
         event_id: EventId,
@@ -320,7 +332,7 @@ impl Catalog for DynamoCatalog {
         self.update_photo_row(photo).await
     }
 
-    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<()> {
+    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<bool> {
         self.delete_photo_row(event_id, photo_id).await
     }
 

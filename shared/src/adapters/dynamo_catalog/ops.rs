@@ -1,8 +1,14 @@
 //! Single-item operations shared by the row kinds: reads, create-if-absent and versioned
 //! replace.
 
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+
 use super::DynamoCatalog;
-use super::errors::sdk_error;
+use super::errors::{is_transaction_conflict, sdk_error};
 use super::items::{EXPIRES_AT, Item, get_n, n, ttl_passed};
 use super::schema::attr;
 use crate::domain::Timestamp;
@@ -10,6 +16,35 @@ use crate::error::{Error, Result};
 
 /// Puts of one versioned row repeated because its expiry changed under it.
 const EXPIRY_RETRIES: usize = 3;
+/// Sends of a single-item write refused because a transaction held the item.
+const TRANSACTION_CONFLICT_ATTEMPTS: u32 = 4;
+
+/// Sends a single-item write (`send` makes and sends it) again, after a short pause, while
+/// DynamoDB refuses it because a transaction holds the item: `delete_photo` runs one over
+/// a photo and its event, which uploads count on and processors and expiry changes rewrite
+/// at the same time. Transactions finish in milliseconds, so a few tries suffice; after
+/// them the refusal maps to `Transient`.
+pub(super) async fn through_transactions<T, E, F, Fut>(
+    mut send: F,
+) -> std::result::Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    let mut attempt = 0;
+    loop {
+        match send().await {
+            Err(err)
+                if is_transaction_conflict(&err) && attempt + 1 < TRANSACTION_CONFLICT_ATTEMPTS =>
+            {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10u64 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 impl DynamoCatalog {
     /// The item at `key` (strongly consistent), if any, expired or not.
@@ -75,7 +110,7 @@ impl DynamoCatalog {
             let ttl = item.get(attr::TTL).cloned().ok_or_else(|| {
                 Error::internal_msg(format!("a row for {table} has no {}", attr::TTL))
             })?;
-            let result = self
+            let request = self
                 .client
                 .put_item()
                 .table_name(table)
@@ -88,9 +123,8 @@ impl DynamoCatalog {
                 .expression_attribute_names("#ttl", attr::TTL)
                 .expression_attribute_values(":v", n(version))
                 .expression_attribute_values(":now", n(now.epoch_secs()))
-                .expression_attribute_values(":ttl", ttl)
-                .send()
-                .await;
+                .expression_attribute_values(":ttl", ttl);
+            let result = through_transactions(|| request.clone().send()).await;
             let current = match result.map_err(|e| sdk_error("PutItem", table, e)) {
                 Ok(_) => return Ok(item),
                 Err(err) if err.is_conflict() => match self.get_item(table, key.clone()).await? {

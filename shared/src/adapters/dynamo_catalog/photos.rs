@@ -2,17 +2,26 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::DynamoCatalog;
 use super::batch::put;
-use super::errors::sdk_error;
-use super::items::{Item, from_item, get_s, key2, n, photo_item, s, ttl_passed};
+use super::errors::{TransactFailure, build_error, sdk_error, transact_error};
+use super::items::{Item, event_pk, from_item, get_s, key2, n, photo_item, s, ttl_passed};
 use super::paging::{ListSpec, Source};
 use super::schema::{BY_SHA256, BY_TAKEN, attr};
 use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId, Timestamp};
 use crate::error::{Error, Result};
+use crate::ports::catalog::in_requested_order;
 use crate::ports::{PhotoQuery, PhotoSort};
+
+/// Condition of a photo delete: the row is there and live.
+const LIVE: &str = "attribute_exists(#e) AND #ttl > :now";
+/// Sends of a photo delete cancelled by a concurrent transaction.
+const DELETE_ATTEMPTS: u32 = 4;
 
 fn photo_not_found() -> Error {
     Error::not_found("photo_not_found", "no such photo")
@@ -227,19 +236,126 @@ impl DynamoCatalog {
         self.photo_from(stored)
     }
 
+    pub(super) async fn get_photo_rows(
+        &self,
+        event_id: EventId,
+        photo_ids: &[PhotoId],
+    ) -> Result<Vec<Photo>> {
+        // BatchGetItem refuses a request naming one key twice.
+        let mut seen = HashSet::with_capacity(photo_ids.len());
+        let keys = photo_ids
+            .iter()
+            .filter(|id| seen.insert(**id))
+            .map(|id| photo_key(event_id, *id))
+            .collect();
+        let now = Timestamp::now();
+        let found = self
+            .batch_get(&self.tables.photos, keys)
+            .await?
+            .into_iter()
+            .filter(|item| !ttl_passed(item, now))
+            .map(|item| self.photo_from(item))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(in_requested_order(photo_ids, found))
+    }
+
+    /// Deletes the live photo row and takes one off its event's `photo_count` in one
+    /// `TransactWriteItems`, so of racing deletes only the one that removed the row counts.
     pub(super) async fn delete_photo_row(
         &self,
         event_id: EventId,
         photo_id: PhotoId,
-    ) -> Result<()> {
-        let table = &self.tables.photos;
-        self.client
+    ) -> Result<bool> {
+        let photos = &self.tables.photos;
+        let now = n(Timestamp::now().epoch_secs());
+        let row = TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(photos)
+                    .set_key(Some(photo_key(event_id, photo_id)))
+                    .condition_expression(LIVE)
+                    .expression_attribute_names("#e", attr::EVENT_ID)
+                    .expression_attribute_names("#ttl", attr::TTL)
+                    .expression_attribute_values(":now", now.clone())
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .build();
+        let count = TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(&self.tables.events)
+                    .key(attr::PK, s(event_pk(event_id)))
+                    .update_expression("ADD photo_count :minus_one")
+                    .condition_expression("attribute_exists(#pk) AND photo_count > :zero")
+                    .expression_attribute_names("#pk", attr::PK)
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":zero", n(0))
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .build();
+        let request = self
+            .client
+            .transact_write_items()
+            .transact_items(row)
+            .transact_items(count);
+        let mut attempt = 0;
+        loop {
+            match request
+                .clone()
+                .send()
+                .await
+                .map_err(|e| transact_error(photos, e))
+            {
+                Ok(_) => return Ok(true),
+                // The photo is absent or expired: already gone, nothing to give back.
+                Err(TransactFailure::Conditions(failed)) if failed.contains(&0) => {
+                    return Ok(false);
+                }
+                // Only the counter's condition failed (no event row, or a count already at
+                // zero): the photo still goes, the counter stays.
+                Err(TransactFailure::Conditions(_)) => {
+                    return self.delete_live_photo(event_id, photo_id, now).await;
+                }
+                // Another transaction held one of the items (racing deletes of this photo):
+                // try again; the next attempt sees the outcome.
+                Err(TransactFailure::Other(err @ Error::Transient { .. }))
+                    if attempt + 1 < DELETE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    tracing::debug!(%event_id, %photo_id, attempt, error = %err, "photo delete retried");
+                    tokio::time::sleep(Duration::from_millis(20u64 << attempt)).await;
+                }
+                Err(TransactFailure::Other(err)) => return Err(err),
+            }
+        }
+    }
+
+    /// Deletes the live photo row alone; whether it was there.
+    async fn delete_live_photo(
+        &self,
+        event_id: EventId,
+        photo_id: PhotoId,
+        now: AttributeValue,
+    ) -> Result<bool> {
+        let photos = &self.tables.photos;
+        let result = self
+            .client
             .delete_item()
-            .table_name(table)
+            .table_name(photos)
             .set_key(Some(photo_key(event_id, photo_id)))
+            .condition_expression(LIVE)
+            .expression_attribute_names("#e", attr::EVENT_ID)
+            .expression_attribute_names("#ttl", attr::TTL)
+            .expression_attribute_values(":now", now)
             .send()
             .await
-            .map_err(|e| sdk_error("DeleteItem", table, e))?;
-        Ok(())
+            .map_err(|e| sdk_error("DeleteItem", photos, e));
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_conflict() => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 }

@@ -77,8 +77,9 @@ pub struct TableSpec {
 }
 
 /// `Users`: `pk` = `user#{user_id}` (the row), `username#{name}` and `email#{address}`
-/// (uniqueness claims naming the `user_id`). No indexes: lookups by name go through the
-/// claims, which are strongly consistent where a GSI would not be.
+/// (uniqueness claims naming the `user_id`; a username a rename gave up keeps its claim,
+/// with `held_until`, for 30 days). No indexes: lookups by name go through the claims,
+/// which are strongly consistent where a GSI would not be.
 pub const USERS: TableSpec = TableSpec {
     logical_name: "Users",
     hash_key: attr::PK,

@@ -2,12 +2,15 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use rusqlite::types::Value;
+
 use super::events;
 use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
-    to_json, to_u64,
+    to_json,
 };
-use crate::domain::{AccessCode, EventId, Page, PageRequest, Timestamp};
+use super::versioned::VersionedRow;
+use crate::domain::{AccessCode, EventId, Page, PageRequest};
 use crate::error::{Error, Result};
 
 /// The event's live codes, oldest first, from `access_codes_by_created`.
@@ -106,53 +109,28 @@ pub(super) fn list(
 }
 
 pub(super) fn update(conn: &mut Connection, change: &AccessCode) -> Result<AccessCode> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
-    let event = change.event_id.to_string();
-    let stored: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT version, expires_at FROM access_codes
-             WHERE event_id = ?1 AND code_key = ?2 AND expires_at > ?3",
-            params![event, change.code_key, now_secs()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    let (stored, expires_at) = stored.ok_or_else(not_found)?;
-    if to_u64(stored)? != change.version {
-        return Err(stale());
-    }
-    let mut code = change.clone();
-    code.version += 1;
-    // The row's expiry is the event's (`update_event` cascades it); the code's own is
-    // `valid_until`, which the caller may change.
-    code.expires_at = Timestamp::from_epoch_secs(expires_at);
-    let changed = tx
-        .execute(
-            "UPDATE access_codes SET created_at = ?4, expires_at = ?5, version = ?6, body = ?7
-             WHERE event_id = ?1 AND code_key = ?2 AND version = ?3",
-            params![
-                event,
-                code.code_key,
-                to_i64(change.version)?,
-                code.created_at.epoch_secs(),
-                code.expires_at.epoch_secs(),
-                to_i64(code.version)?,
-                to_json(&code)?
-            ],
-        )
-        .map_err(db_err)?;
-    if changed != 1 {
-        return Err(stale());
-    }
-    tx.commit().map_err(db_err)?;
-    Ok(code)
-}
-
-fn stale() -> Error {
-    Error::conflict(
-        "version_conflict",
-        "the access code was changed by someone else; reload and try again",
-    )
+    let key = [
+        ("event_id", change.event_id.to_string()),
+        ("code_key", change.code_key.clone()),
+    ];
+    let row = VersionedRow {
+        table: "access_codes",
+        key: &key,
+        noun: "access code",
+    };
+    row.update_child(conn, change.version, not_found, |version, expires_at| {
+        // The row's expiry is the event's (`update_event` cascades it); the code's own is
+        // `valid_until`, which the caller may change.
+        let code = AccessCode {
+            version,
+            expires_at,
+            ..change.clone()
+        };
+        let set = vec![
+            ("created_at", Value::Integer(code.created_at.epoch_secs())),
+            ("expires_at", Value::Integer(code.expires_at.epoch_secs())),
+            ("body", Value::Text(to_json(&code)?)),
+        ];
+        Ok((code, set))
+    })
 }

@@ -2,10 +2,13 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
+use rusqlite::types::Value;
+
 use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
     to_json, to_u64,
 };
+use super::versioned::VersionedRow;
 use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
 use crate::error::{Error, Result};
 use crate::ports::child_expiry;
@@ -237,31 +240,27 @@ pub(super) fn update(conn: &mut Connection, change: &Event) -> Result<Event> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
     let mut event = live(load(&tx, change.event_id)?)?;
-    if event.version != change.version {
-        return Err(stale());
-    }
+    let key = [("event_id", event.event_id.to_string())];
+    let row = VersionedRow {
+        table: "events",
+        key: &key,
+        noun: "event",
+    };
+    row.check(event.version, change.version)?;
     let stored_expiry = event.expires_at;
     change.name.clone_into(&mut event.name);
     event.expires_at = change.expires_at;
     event.cover_photo_id = change.cover_photo_id;
     event.watermark.clone_from(&change.watermark);
     event.version += 1;
-    let changed = tx
-        .execute(
-            "UPDATE events SET expires_at = ?3, version = ?4, body = ?5
-             WHERE event_id = ?1 AND version = ?2",
-            params![
-                event.event_id.to_string(),
-                to_i64(change.version)?,
-                event.expires_at.epoch_secs(),
-                to_i64(event.version)?,
-                to_json(&event)?
-            ],
-        )
-        .map_err(db_err)?;
-    if changed != 1 {
-        return Err(stale());
-    }
+    row.replace(
+        &tx,
+        change.version,
+        vec![
+            ("expires_at", Value::Integer(event.expires_at.epoch_secs())),
+            ("body", Value::Text(to_json(&event)?)),
+        ],
+    )?;
     if stored_expiry != event.expires_at {
         carry_expiry_to_children(&tx, event.event_id, event.expires_at)?;
     }
@@ -296,13 +295,6 @@ fn carry_expiry_to_children(
             .map_err(db_err)?;
     }
     Ok(())
-}
-
-fn stale() -> Error {
-    Error::conflict(
-        "version_conflict",
-        "the event was changed by someone else; reload and try again",
-    )
 }
 
 pub(super) fn add_photo_count(

@@ -2,9 +2,12 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use rusqlite::types::Value;
+
 use super::events;
-use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json, to_u64};
-use crate::domain::{EventId, Job, JobId, Timestamp};
+use super::rows::{db_err, from_json, is_constraint, now_secs, to_i64, to_json};
+use super::versioned::VersionedRow;
+use crate::domain::{EventId, Job, JobId};
 use crate::error::{Error, Result};
 
 fn not_found() -> Error {
@@ -54,52 +57,26 @@ pub(super) fn get(conn: &Connection, event_id: EventId, job_id: JobId) -> Result
 }
 
 pub(super) fn update(conn: &mut Connection, change: &Job) -> Result<Job> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
-    let event = change.event_id.to_string();
-    let id = change.job_id.to_string();
-    let stored: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT version, expires_at FROM jobs
-             WHERE event_id = ?1 AND job_id = ?2 AND expires_at > ?3",
-            params![event, id, now_secs()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    let (stored, expires_at) = stored.ok_or_else(not_found)?;
-    if to_u64(stored)? != change.version {
-        return Err(stale());
-    }
-    let mut job = change.clone();
-    job.version += 1;
-    // The expiry is the event's (`update_event` cascades it).
-    job.expires_at = Timestamp::from_epoch_secs(expires_at);
-    let changed = tx
-        .execute(
-            "UPDATE jobs SET expires_at = ?4, version = ?5, body = ?6
-             WHERE event_id = ?1 AND job_id = ?2 AND version = ?3",
-            params![
-                event,
-                id,
-                to_i64(change.version)?,
-                job.expires_at.epoch_secs(),
-                to_i64(job.version)?,
-                to_json(&job)?
-            ],
-        )
-        .map_err(db_err)?;
-    if changed != 1 {
-        return Err(stale());
-    }
-    tx.commit().map_err(db_err)?;
-    Ok(job)
-}
-
-fn stale() -> Error {
-    Error::conflict(
-        "version_conflict",
-        "the job was changed by someone else; reload and try again",
-    )
+    let key = [
+        ("event_id", change.event_id.to_string()),
+        ("job_id", change.job_id.to_string()),
+    ];
+    let row = VersionedRow {
+        table: "jobs",
+        key: &key,
+        noun: "job",
+    };
+    row.update_child(conn, change.version, not_found, |version, expires_at| {
+        // The expiry is the event's (`update_event` cascades it).
+        let job = Job {
+            version,
+            expires_at,
+            ..change.clone()
+        };
+        let set = vec![
+            ("expires_at", Value::Integer(job.expires_at.epoch_secs())),
+            ("body", Value::Text(to_json(&job)?)),
+        ];
+        Ok((job, set))
+    })
 }

@@ -14,6 +14,7 @@ mod photos;
 mod rows;
 mod schema;
 mod users;
+mod versioned;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,9 +25,10 @@ use tracing::instrument;
 
 use crate::domain::{
     AccessCode, Event, EventId, Job, JobId, Page, PageRequest, Photo, PhotoId, Timestamp, User,
-    UserId,
+    UserId, UsernameHold,
 };
 use crate::error::{Error, Result};
+use crate::ports::catalog::check_photo_ids_len;
 use crate::ports::{Catalog, Counter, PhotoQuery};
 use rows::db_err;
 
@@ -97,6 +99,12 @@ impl Catalog for SqliteCatalog {
     async fn find_user_by_username(&self, username: &str) -> Result<User> {
         let username = username.to_owned();
         self.run(move |c| users::by_username(c, &username)).await
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn find_username_hold(&self, username: &str) -> Result<Option<UsernameHold>> {
+        let username = username.to_owned();
+        self.run(move |c| users::username_hold(c, &username)).await
     }
 
     #[instrument(level = "debug", skip_all)]
@@ -192,6 +200,17 @@ impl Catalog for SqliteCatalog {
         self.run(move |c| photos::get(c, event_id, photo_id)).await
     }
 
+    #[instrument(level = "debug", skip(self, photo_ids), fields(count = photo_ids.len()))]
+    async fn get_photos(&self, event_id: EventId, photo_ids: &[PhotoId]) -> Result<Vec<Photo>> {
+        check_photo_ids_len(photo_ids)?;
+        if photo_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let photo_ids = photo_ids.to_vec();
+        self.run(move |c| photos::get_many(c, event_id, &photo_ids))
+            .await
+    }
+
     #[instrument(level = "debug", skip(self, sha256), fields(digests = sha256.len()))]
     async fn find_photos_by_sha256(
         &self,
@@ -226,7 +245,7 @@ impl Catalog for SqliteCatalog {
     }
 
     #[instrument(level = "debug", skip(self))]
-    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<()> {
+    async fn delete_photo(&self, event_id: EventId, photo_id: PhotoId) -> Result<bool> {
         self.run(move |c| photos::delete(c, event_id, photo_id))
             .await
     }

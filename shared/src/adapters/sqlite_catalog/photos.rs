@@ -6,13 +6,17 @@ use std::collections::hash_map::Entry;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use rusqlite::types::Value;
+
 use super::events;
 use super::rows::{
     cursor_key, db_err, fetch_limit, finish_page, from_json, is_constraint, now_secs, to_i64,
-    to_json, to_u64,
+    to_json,
 };
+use super::versioned::VersionedRow;
 use crate::domain::{EventId, Page, PageRequest, Photo, PhotoId, Timestamp};
 use crate::error::{Error, Result};
+use crate::ports::catalog::in_requested_order;
 use crate::ports::{PhotoQuery, PhotoSort, child_expiry};
 
 /// Capture time for ordering; unknown times sort after every real one.
@@ -93,6 +97,34 @@ pub(super) fn get(conn: &Connection, event_id: EventId, photo_id: PhotoId) -> Re
         .optional()
         .map_err(db_err)?;
     decode(&body.ok_or_else(not_found)?)
+}
+
+/// One query for every id (a JSON array, read with `json_each`); each row found by the
+/// primary key.
+pub(super) fn get_many(
+    conn: &Connection,
+    event_id: EventId,
+    photo_ids: &[PhotoId],
+) -> Result<Vec<Photo>> {
+    let ids = to_json(photo_ids)?;
+    let bodies = conn
+        .prepare_cached(
+            "SELECT body FROM photos
+             WHERE event_id = ?1 AND photo_id IN (SELECT value FROM json_each(?2))
+               AND expires_at > ?3",
+        )
+        .map_err(db_err)?
+        .query_map(params![event_id.to_string(), ids, now_secs()], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)?;
+    let found = bodies
+        .iter()
+        .map(|b| decode(b))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(in_requested_order(photo_ids, found))
 }
 
 pub(super) fn find_by_sha256(
@@ -202,66 +234,57 @@ pub(super) fn list(
 }
 
 pub(super) fn update(conn: &mut Connection, change: &Photo) -> Result<Photo> {
+    let key = [
+        ("event_id", change.event_id.to_string()),
+        ("photo_id", change.photo_id.to_string()),
+    ];
+    let row = VersionedRow {
+        table: "photos",
+        key: &key,
+        noun: "photo",
+    };
+    row.update_child(conn, change.version, not_found, |version, expires_at| {
+        // The expiry is the event's (`update_event` cascades it): a copy read before a
+        // cascade must not put the old one back.
+        let photo = Photo {
+            version,
+            expires_at,
+            ..change.clone()
+        };
+        let set = vec![
+            ("sha256", Value::Text(photo.sha256.clone())),
+            ("status", Value::Text(photo.status.as_str().to_owned())),
+            ("taken_key", Value::Integer(taken_key(&photo))),
+            ("expires_at", Value::Integer(photo.expires_at.epoch_secs())),
+            ("body", Value::Text(to_json(&photo)?)),
+        ];
+        Ok((photo, set))
+    })
+}
+
+/// Deletes the live row and gives its place back to the event's counter in one transaction,
+/// so of racing deletes only the one that removed the row decrements.
+pub(super) fn delete(conn: &mut Connection, event_id: EventId, photo_id: PhotoId) -> Result<bool> {
+    let event = event_id.to_string();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
-    let event = change.event_id.to_string();
-    let id = change.photo_id.to_string();
-    let stored: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT version, expires_at FROM photos
-             WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
-            params![event, id, now_secs()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    let (stored, expires_at) = stored.ok_or_else(not_found)?;
-    if to_u64(stored)? != change.version {
-        return Err(stale());
-    }
-    let mut photo = change.clone();
-    photo.version += 1;
-    // The expiry is the event's (`update_event` cascades it): a copy read before a cascade
-    // must not put the old one back.
-    photo.expires_at = Timestamp::from_epoch_secs(expires_at);
-    let changed = tx
+    let deleted = tx
         .execute(
-            "UPDATE photos SET sha256 = ?4, status = ?5, taken_key = ?6, expires_at = ?7,
-                               version = ?8, body = ?9
-             WHERE event_id = ?1 AND photo_id = ?2 AND version = ?3",
-            params![
-                event,
-                id,
-                to_i64(change.version)?,
-                photo.sha256,
-                photo.status.as_str(),
-                taken_key(&photo),
-                photo.expires_at.epoch_secs(),
-                to_i64(photo.version)?,
-                to_json(&photo)?
-            ],
+            "DELETE FROM photos WHERE event_id = ?1 AND photo_id = ?2 AND expires_at > ?3",
+            params![event, photo_id.to_string(), now_secs()],
+        )
+        .map_err(db_err)?
+        == 1;
+    if deleted {
+        // A counter already at zero (or no event row) stays as it is; the row goes anyway.
+        tx.execute(
+            "UPDATE events SET photo_count = photo_count - 1
+             WHERE event_id = ?1 AND photo_count > 0",
+            [&event],
         )
         .map_err(db_err)?;
-    if changed != 1 {
-        return Err(stale());
     }
     tx.commit().map_err(db_err)?;
-    Ok(photo)
-}
-
-fn stale() -> Error {
-    Error::conflict(
-        "version_conflict",
-        "the photo was changed by someone else; reload and try again",
-    )
-}
-
-pub(super) fn delete(conn: &Connection, event_id: EventId, photo_id: PhotoId) -> Result<()> {
-    conn.execute(
-        "DELETE FROM photos WHERE event_id = ?1 AND photo_id = ?2",
-        params![event_id.to_string(), photo_id.to_string()],
-    )
-    .map(drop)
-    .map_err(db_err)
+    Ok(deleted)
 }

@@ -27,7 +27,7 @@ pub(super) fn is_constraint(err: &rusqlite::Error) -> bool {
 }
 
 /// The entity as stored in `body`.
-pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String> {
+pub(super) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::internal("catalog row encoding failed", e))
 }
 

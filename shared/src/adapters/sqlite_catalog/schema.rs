@@ -19,6 +19,13 @@ CREATE TABLE IF NOT EXISTS users (
     body     TEXT NOT NULL
 ) STRICT;
 
+-- Names given up by a rename, held for their former owner until `until` (epoch seconds).
+CREATE TABLE IF NOT EXISTS username_holds (
+    username TEXT PRIMARY KEY,
+    user_id  TEXT NOT NULL,
+    until    INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE IF NOT EXISTS events (
     event_id    TEXT PRIMARY KEY,
     owner_id    TEXT NOT NULL,

@@ -1,4 +1,5 @@
-//! Adapter-specific checks the conformance suite cannot express: query plans and speed.
+//! Adapter-specific checks the conformance suite cannot express: query plans, speed, and
+//! time the catalog sets itself (a username hold) brought forward.
 
 use std::time::{Duration, Instant};
 
@@ -6,7 +7,7 @@ use super::photos::list_sql;
 use super::{SqliteCatalog, codes, events};
 use crate::domain::{
     Event, EventId, PageRequest, Photo, PhotoId, PhotoMetadata, PhotoStatus, Timestamp, UploadKind,
-    UserId,
+    User, UserId,
 };
 use crate::ports::{Catalog, PhotoQuery, PhotoSort};
 
@@ -105,6 +106,77 @@ async fn every_list_reads_one_index_range_without_sorting() {
         let plan = plan(&conn, sql, rusqlite::params![0, 201, 5, "k"]);
         assert_index_range(what, &plan);
     }
+}
+
+/// A batch read by id looks each id up in the primary key, never scanning the event.
+#[tokio::test]
+async fn batch_read_by_id_uses_the_primary_key() {
+    let catalog = SqliteCatalog::open_in_memory().expect("open");
+    let conn = catalog.conn.lock().expect("lock");
+    let sql = "SELECT body FROM photos
+             WHERE event_id = ?1 AND photo_id IN (SELECT value FROM json_each(?2))
+               AND expires_at > ?3";
+    let plan = plan(&conn, sql, rusqlite::params!["e", "[\"p\"]", 0]);
+    assert!(
+        plan.contains(
+            "SEARCH photos USING INDEX sqlite_autoindex_photos_1 (event_id=? AND photo_id=?)"
+        ),
+        "{plan}"
+    );
+}
+
+/// A hold whose time has passed frees the name for anyone (the hold's time is the
+/// catalog's own, so the test moves it back in the table).
+#[tokio::test]
+async fn a_username_hold_past_its_time_frees_the_name() {
+    let catalog = SqliteCatalog::open_in_memory().expect("open");
+    let user = |id: &str, name: &str| User {
+        user_id: UserId::parse(id).expect("user id"),
+        username: name.to_owned(),
+        email: format!("{id}@example.com"),
+        created_at: Timestamp::now(),
+        password_hash: None,
+    };
+    let anna = user("sub-anna", "anna");
+    catalog.insert_user(&anna).await.expect("insert");
+    catalog
+        .change_username(&anna.user_id, "anna-k")
+        .await
+        .expect("rename");
+    assert!(
+        catalog
+            .find_username_hold("anna")
+            .await
+            .expect("hold")
+            .is_some()
+    );
+    catalog
+        .conn
+        .lock()
+        .expect("lock")
+        .execute(
+            "UPDATE username_holds SET until = ?1 WHERE username = 'anna'",
+            [Timestamp::now().plus_secs(-1).epoch_secs()],
+        )
+        .expect("let the hold pass");
+
+    assert_eq!(
+        catalog.find_username_hold("anna").await.expect("hold"),
+        None
+    );
+    let other = user("sub-other", "anna");
+    catalog
+        .insert_user(&other)
+        .await
+        .expect("a passed hold frees the name");
+    assert_eq!(
+        catalog
+            .find_user_by_username("anna")
+            .await
+            .expect("by name")
+            .user_id,
+        other.user_id
+    );
 }
 
 /// Registering 500 photos is one transaction with one prepared statement.

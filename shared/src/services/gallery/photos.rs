@@ -7,7 +7,7 @@ use crate::domain::{
     keys,
 };
 use crate::error::{Error, Result};
-use crate::ports::{PhotoQuery, PhotoSort, Presign};
+use crate::ports::{MAX_GET_PHOTOS, PhotoQuery, PhotoSort, Presign};
 
 use super::super::Deps;
 use super::{DOWNLOAD_URL_SECS, VIEWER_URL_SECS, Viewer};
@@ -59,7 +59,9 @@ pub async fn list_photos(
             };
             deps.catalog.list_photos(event_id, &query, page).await?
         }
-        Grant::Photos(ids) => subset_page(deps, event_id, &viewer.code.code_key, ids, page).await?,
+        Grant::Photos(ids) => {
+            subset_page(deps, event_id, &viewer.code.code_key, ids.as_slice(), page).await?
+        }
     };
     let presign = Presign::now(VIEWER_URL_SECS);
     let items = found
@@ -74,6 +76,8 @@ pub async fn list_photos(
     })
 }
 
+/// `ids` (sorted, as a [`crate::domain::GrantedPhotos`] keeps them) from the cursor on,
+/// read in batches of the page size until the page is full.
 async fn subset_page(
     deps: &Deps,
     event_id: EventId,
@@ -82,14 +86,6 @@ async fn subset_page(
     page: &PageRequest,
 ) -> Result<Page<Photo>> {
     let scope = format!("gallery/{event_id}/{code_key}");
-    let mut sorted;
-    let ids = if ids.is_sorted() {
-        ids
-    } else {
-        sorted = ids.to_vec();
-        sorted.sort_unstable();
-        &sorted[..]
-    };
     let mut start = match &page.cursor {
         Some(cursor) => {
             let after: PhotoId = cursor.decode(&scope)?;
@@ -97,7 +93,9 @@ async fn subset_page(
         }
         None => 0,
     };
-    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX).max(1);
+    let limit = usize::try_from(page.limit)
+        .unwrap_or(usize::MAX)
+        .clamp(1, MAX_GET_PHOTOS);
     let mut items: Vec<Photo> = Vec::with_capacity(limit);
     let mut last = None;
     for _ in 0..MAX_BATCHES_PER_PAGE {
@@ -107,7 +105,7 @@ async fn subset_page(
         if batch.is_empty() {
             break;
         }
-        let photos = granted_photos(deps, event_id, batch).await?;
+        let photos = deps.catalog.get_photos(event_id, batch).await?;
         start += batch.len();
         last = batch.last().copied();
         for photo in photos {
@@ -132,20 +130,6 @@ async fn subset_page(
         _ => None,
     };
     Ok(Page { items, next })
-}
-
-/// The photos of `ids` that exist, in the order of `ids`.
-async fn granted_photos(deps: &Deps, event_id: EventId, ids: &[PhotoId]) -> Result<Vec<Photo>> {
-    let reads = ids.iter().map(|&id| deps.catalog.get_photo(event_id, id));
-    let mut photos = Vec::with_capacity(ids.len());
-    for read in futures::future::join_all(reads).await {
-        match read {
-            Ok(photo) => photos.push(photo),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(photos)
 }
 
 fn view(deps: &Deps, photo: Photo, presign: Presign) -> Result<ViewerPhoto> {

@@ -257,10 +257,8 @@ pub async fn abort(
 ) -> Result<()> {
     let (_, key, upload_id, _) = pending_multipart(deps, caller, event_id, photo_id).await?;
     deps.blobs.abort_multipart(&key, &upload_id).await?;
+    // Gives the counter back too, once even if a delete of the photo races this.
     deps.catalog.delete_photo(event_id, photo_id).await?;
-    deps.catalog
-        .add_photo_count(event_id, -1, deps.limits.max_photos_per_event)
-        .await?;
     info!(%event_id, %photo_id, "multipart upload aborted");
     Ok(())
 }

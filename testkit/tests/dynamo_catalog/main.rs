@@ -1,8 +1,10 @@
 //! DynamoDB-specific behaviour of `DynamoCatalog` that the shared catalog suite cannot
 //! express: the tables match `schema`, SDK failures map to the right error, malformed items
 //! are named, claim items keep racing creators from both winning, an expiry change
-//! interrupted half-way through the children is finished later, and ending an event deletes
-//! its children outright.
+//! interrupted half-way through the children is finished later, ending an event deletes
+//! its children outright, and rows as stored ([`stored_rows`]) read back.
+
+mod stored_rows;
 
 use std::collections::HashMap;
 
