@@ -316,9 +316,17 @@ pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     with_segments(jpeg, &[(0xE1, &payload)])
 }
 
+/// The binary under test: this build's, or `PICPASS_BIN` (used to check that the tests of a
+/// fix fail against a build without it, e.g. a release build of main).
+pub fn picpass() -> PathBuf {
+    std::env::var_os("PICPASS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_picpass")))
+}
+
 /// Runs `picpass derive` on `inputs` into `out` with extra arguments.
 pub fn derive(inputs: &[&Path], out: &Path, extra: &[&str]) -> (Output, Duration) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picpass"));
+    let mut cmd = Command::new(picpass());
     cmd.arg("derive")
         .args(inputs)
         .arg("--out")
@@ -343,7 +351,7 @@ pub fn derive_capped_with(
 ) -> (Output, Duration) {
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", max_mb * 1024 * 1024))
-        .arg(env!("CARGO_BIN_EXE_picpass"))
+        .arg(picpass())
         .arg("derive")
         .arg(input)
         .arg("--out")
@@ -416,10 +424,10 @@ pub fn riff_chunk(kind: &[u8; 4], declared: u32, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An extended WebP (VP8X with the EXIF/XMP flags) around the VP8L chunk of `simple`,
-/// followed by `extra` chunks; the RIFF size counts what is really there.
+/// An extended WebP (VP8X with the EXIF flag) around the VP8L chunk of `simple`, followed
+/// by `extra` chunks; the RIFF size counts what is really there.
 pub fn extended_webp(simple: &[u8], width: u32, height: u32, extra: &[Vec<u8>]) -> Vec<u8> {
-    let mut vp8x = vec![0x0C, 0, 0, 0]; // EXIF and XMP present
+    let mut vp8x = vec![0x08, 0, 0, 0]; // EXIF present
     vp8x.extend(&(width - 1).to_le_bytes()[..3]);
     vp8x.extend(&(height - 1).to_le_bytes()[..3]);
     let mut body = b"WEBP".to_vec();
