@@ -584,7 +584,11 @@ fn turned_jpeg() -> Vec<u8> {
 /// The thumbnail of `stem` is the upright quadrant reference, 400 × 300.
 fn assert_upright_thumb(out: &Path, stem: &str) {
     let thumb = decode_jpeg(&read(out, stem, "thumb.jpg"));
-    assert_eq!((thumb.width, thumb.height), (400, 300), "{stem}: upright size");
+    assert_eq!(
+        (thumb.width, thumb.height),
+        (400, 300),
+        "{stem}: upright size"
+    );
     for (x, y, colour) in [(100, 75, RED), (300, 75, GREEN), (100, 225, BLUE)] {
         let got = thumb.pixel(x, y);
         assert!(
@@ -611,7 +615,10 @@ fn an_orientation_6_photo_tagged_by_piexif_comes_out_upright_with_its_time_and_c
     );
     let meta = meta(&out, "piexif");
     assert_eq!(meta["orientation"], 6);
-    assert_eq!((meta["width"].as_u64(), meta["height"].as_u64()), (Some(800), Some(600)));
+    assert_eq!(
+        (meta["width"].as_u64(), meta["height"].as_u64()),
+        (Some(800), Some(600))
+    );
     assert_eq!(meta["taken_at"], "2026-06-13T13:04:05Z");
     assert_eq!(meta["camera"], "FUJIFILM X-T4");
     assert_upright_thumb(&out, "piexif");
@@ -678,7 +685,10 @@ fn truncated_exif_keeps_the_orientation_and_camera_before_the_cut() {
     let meta = meta(&out, "cut");
     assert_eq!(meta["orientation"], 6);
     assert_eq!(meta["camera"], "Canon EOS R5");
-    assert!(meta["taken_at"].is_null(), "the cut-off time is not made up");
+    assert!(
+        meta["taken_at"].is_null(),
+        "the cut-off time is not made up"
+    );
     assert_upright_thumb(&out, "cut");
 }
 
@@ -734,7 +744,10 @@ fn a_1x4096_image_watermark_is_fitted_quickly_within_a_small_memory_bound() {
         (1200..=1320).contains(&blue_rows),
         "{blue_rows} rows carry the mark"
     );
-    assert!(close(web.pixel(1000, 600), [128, 128, 128], 6), "rest untouched");
+    assert!(
+        close(web.pixel(1000, 600), [128, 128, 128], 6),
+        "rest untouched"
+    );
 }
 
 #[test]
@@ -752,7 +765,10 @@ fn a_png_whose_profile_inflates_to_300_mb_is_derived_without_it_within_a_small_m
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert_eq!(meta(&out, "bomb")["notes"][0]["code"], "icc_profile_dropped");
+    assert_eq!(
+        meta(&out, "bomb")["notes"][0]["code"],
+        "icc_profile_dropped"
+    );
     assert!(stderr.contains("icc_profile_dropped"), "{stderr}");
 }
 
@@ -779,7 +795,11 @@ fn a_small_colour_profile_is_kept_and_an_oversized_one_left_out_with_a_note() {
         let profile: Vec<u8> = (0..len).map(|i| (i % 61) as u8 + 0x40).collect();
         let segments = icc_segments(&profile);
         let with: Vec<(u8, &[u8])> = segments.iter().map(|p| (0xE2, p.as_slice())).collect();
-        write(tmp.path(), &format!("{stem}.jpg"), &with_segments(&base, &with));
+        write(
+            tmp.path(),
+            &format!("{stem}.jpg"),
+            &with_segments(&base, &with),
+        );
     }
     let out = tmp.path().join("out");
     let (output, _) = derive(
@@ -797,12 +817,21 @@ fn a_small_colour_profile_is_kept_and_an_oversized_one_left_out_with_a_note() {
         assert!(has_profile(&read(&out, "small", file)), "small/{file}");
         let large = read(&out, "large", file);
         assert!(!has_profile(&large), "large/{file} carries the profile");
-        assert!(large.len() < 200_000, "large/{file} has {} bytes", large.len());
+        assert!(
+            large.len() < 200_000,
+            "large/{file} has {} bytes",
+            large.len()
+        );
     }
     assert!(meta(&out, "small").get("notes").is_none());
     let note = &meta(&out, "large")["notes"][0];
     assert_eq!(note["code"], "icc_profile_dropped");
-    assert!(note["message"].as_str().unwrap_or_default().contains("1000000"));
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1000000")
+    );
 }
 
 #[test]
@@ -817,8 +846,16 @@ fn markup_in_a_jpeg_comment_or_xmp_or_png_text_is_refused() {
         &png_chunk(b"tEXt", b"Comment\0<!DOCTYPE html><body onload=alert(1)>"),
     );
     let inputs = [
-        write(tmp.path(), "comment.jpg", &with_segments(&base, &[(0xFE, html)])),
-        write(tmp.path(), "xmp.jpg", &with_segments(&base, &[(0xE1, &xmp)])),
+        write(
+            tmp.path(),
+            "comment.jpg",
+            &with_segments(&base, &[(0xFE, html)]),
+        ),
+        write(
+            tmp.path(),
+            "xmp.jpg",
+            &with_segments(&base, &[(0xE1, &xmp)]),
+        ),
         write(tmp.path(), "text.png", &png),
     ];
     let out = tmp.path().join("out");
@@ -827,7 +864,10 @@ fn markup_in_a_jpeg_comment_or_xmp_or_png_text_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     for stem in ["comment", "xmp", "text"] {
         let meta = meta(&out, stem);
-        assert_eq!(meta["error"]["code"], "markup_in_metadata", "{stem}: {meta}");
+        assert_eq!(
+            meta["error"]["code"], "markup_in_metadata",
+            "{stem}: {meta}"
+        );
         assert!(!out.join(stem).join("web.jpg").exists(), "{stem}");
     }
 }

@@ -98,8 +98,16 @@ impl PngPixels {
     pub(crate) fn into_rgba(self) -> Vec<u8> {
         match self.channels {
             4 => self.data,
-            3 => self.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-            2 => self.data.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
+            3 => self
+                .data
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+            2 => self
+                .data
+                .chunks_exact(2)
+                .flat_map(|p| [p[0], p[0], p[0], p[1]])
+                .collect(),
             _ => self.data.iter().flat_map(|&g| [g, g, g, 255]).collect(),
         }
     }
@@ -110,7 +118,11 @@ impl PngPixels {
         let data = match self.channels {
             3 => self.data,
             1 => self.data.iter().flat_map(|&g| [g, g, g]).collect(),
-            2 => self.data.chunks_exact(2).flat_map(|p| [over(p[0], p[1]); 3]).collect(),
+            2 => self
+                .data
+                .chunks_exact(2)
+                .flat_map(|p| [over(p[0], p[1]); 3])
+                .collect(),
             _ => self
                 .data
                 .chunks_exact(4)

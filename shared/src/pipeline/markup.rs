@@ -21,7 +21,14 @@ use super::codes;
 use crate::error::{Error, Result};
 
 /// Tag openings that make a document, each refused when followed by a tag delimiter.
-const TAGS: [&[u8]; 6] = [b"<script", b"<html", b"<svg", b"<iframe", b"<body", b"<!doctype"];
+const TAGS: [&[u8]; 6] = [
+    b"<script",
+    b"<html",
+    b"<svg",
+    b"<iframe",
+    b"<body",
+    b"<!doctype",
+];
 /// Openings refused wherever they stand.
 const ALWAYS: [&[u8]; 2] = [b"<?xml-stylesheet", b"javascript:"];
 /// The XML declaration: refused outside XMP.
@@ -136,7 +143,10 @@ mod tests {
         assert!(!refused(xmp));
         let mut with_decl = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>".to_vec();
         with_decl.extend_from_slice(xmp);
-        assert!(!refused(&with_decl), "XMP may start with an XML declaration");
+        assert!(
+            !refused(&with_decl),
+            "XMP may start with an XML declaration"
+        );
         let mut hostile = xmp.to_vec();
         hostile.extend_from_slice(b"<script>alert(1)</script>");
         assert!(refused(&hostile));

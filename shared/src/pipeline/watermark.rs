@@ -374,8 +374,8 @@ mod tests {
     #[test]
     fn a_tall_narrow_mark_is_fitted_inside_the_image() {
         // 1 × 4096 at a quarter of a 2048-wide copy would be 512 × 2,097,152 unfitted.
-        let mark = PreparedWatermark::image(&png(1, 4096), Gravity::NorthWest, 1.0, 0.25)
-            .expect("mark");
+        let mark =
+            PreparedWatermark::image(&png(1, 4096), Gravity::NorthWest, 1.0, 0.25).expect("mark");
         let mut img = grey(2048, 1365);
         mark.apply(&mut img).expect("apply");
         let touched = changed(&img);
@@ -404,7 +404,10 @@ mod tests {
     #[test]
     fn the_watermark_check_enforces_format_size_and_aspect() {
         assert!(check_watermark_image(&png(400, 100)).is_ok());
-        assert!(check_watermark_image(&png(20, 400)).is_ok(), "20:1 is the limit");
+        assert!(
+            check_watermark_image(&png(20, 400)).is_ok(),
+            "20:1 is the limit"
+        );
         for (bytes, why) in [
             (png(1, 4096), "aspect"),
             (png(21, 1), "aspect"),

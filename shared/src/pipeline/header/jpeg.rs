@@ -111,7 +111,11 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
         icc_chunks.sort_by_key(|(seq, _)| *seq);
         let len = icc_chunks.iter().map(|(_, data)| data.len()).sum();
         info.icc = keep_icc(len, limits, &mut info.notes, || {
-            icc_chunks.iter().flat_map(|(_, data)| *data).copied().collect()
+            icc_chunks
+                .iter()
+                .flat_map(|(_, data)| *data)
+                .copied()
+                .collect()
         });
     }
     Ok(info)
@@ -146,7 +150,11 @@ mod tests {
 
     fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
         let mut v = vec![0xFF, marker];
-        v.extend(u16::try_from(payload.len() + 2).unwrap_or(u16::MAX).to_be_bytes());
+        v.extend(
+            u16::try_from(payload.len() + 2)
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
         v.extend_from_slice(payload);
         v
     }
@@ -194,13 +202,17 @@ mod tests {
         let limits = Limits::default();
         for (marker, payload) in [
             (0xFE, &b"<html><script>alert(1)</script>"[..]),
-            (0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><svg onload=x>"),
+            (
+                0xE1,
+                b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><svg onload=x>",
+            ),
             (0xEC, b"Ducky javascript:alert(1)"),
         ] {
             let err = read(&with(&[segment(marker, payload)], b""), &limits).expect_err("markup");
             assert_eq!(err.code(), codes::MARKUP_IN_METADATA, "{marker:X}");
         }
-        let xmp = b"http://ns.adobe.com/xap/1.0/\0<?xpacket begin=''?><x:xmpmeta/><?xpacket end='w'?>";
+        let xmp =
+            b"http://ns.adobe.com/xap/1.0/\0<?xpacket begin=''?><x:xmpmeta/><?xpacket end='w'?>";
         let video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom<svg >";
         assert!(read(&with(&[segment(0xE1, xmp)], video), &limits).is_ok());
         let err = read(&with(&[], b"<html></html>"), &limits).expect_err("document after EOI");

@@ -135,10 +135,7 @@ fn check_itxt(data: &[u8], limits: &Limits) -> Result<()> {
     if *flag != 1 {
         return Ok(()); // uncompressed: already checked as part of `data`
     }
-    let text = rest
-        .splitn(3, |&b| b == 0)
-        .nth(2)
-        .unwrap_or_default();
+    let text = rest.splitn(3, |&b| b == 0).nth(2).unwrap_or_default();
     check_inflated(text, limits)
 }
 
@@ -147,7 +144,10 @@ mod tests {
     use super::*;
 
     fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-        let mut v = u32::try_from(data.len()).unwrap_or(0).to_be_bytes().to_vec();
+        let mut v = u32::try_from(data.len())
+            .unwrap_or(0)
+            .to_be_bytes()
+            .to_vec();
         v.extend(kind);
         v.extend(data);
         v.extend([0; 4]); // CRC: the walk does not check it, the decoder does
@@ -186,7 +186,8 @@ mod tests {
             let err = read(&png(&[c]), &limits).expect_err("markup");
             assert_eq!(err.code(), codes::MARKUP_IN_METADATA);
         }
-        let xmp = b"XML:com.adobe.xmp\0\0\0\0\0<?xml version='1.0'?><?xpacket begin=''?><x:xmpmeta/>";
+        let xmp =
+            b"XML:com.adobe.xmp\0\0\0\0\0<?xml version='1.0'?><?xpacket begin=''?><x:xmpmeta/>";
         assert!(read(&png(&[chunk(b"iTXt", xmp)]), &limits).is_ok());
         assert!(read(&png(&[chunk(b"tEXt", b"Software\0GIMP 2.10")]), &limits).is_ok());
     }

@@ -96,10 +96,17 @@ mod tests {
 
     #[test]
     fn a_chunk_claiming_more_than_the_file_is_refused_before_it_is_read() {
-        let bomb = riff(&[real(b"VP8X", &[0; 10]), chunk(b"EXIF", b"MM\0*", 0xFFFF_FFF0)]);
+        let bomb = riff(&[
+            real(b"VP8X", &[0; 10]),
+            chunk(b"EXIF", b"MM\0*", 0xFFFF_FFF0),
+        ]);
         let err = walk(&bomb, &Limits::default()).expect_err("refused");
         assert_eq!(err.code(), codes::CORRUPT_IMAGE);
-        assert!(err.to_string().contains("EXIF chunk claims 4294967280 bytes"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("EXIF chunk claims 4294967280 bytes"),
+            "{err}"
+        );
     }
 
     #[test]
