@@ -1,7 +1,8 @@
 //! `picpass derive INPUT... --out DIR [--spec JSON]`: every input in one process, each
 //! written to `DIR/<stem>/{thumb,web[,custom]}.<ext>` with a `meta.json`; a refused input
 //! gets `meta.json` = `{"error": {"code", "message"}}`, is reported on stderr, and makes the
-//! command exit 1 after the rest are done.
+//! command exit 1 after the rest are done. What a derived input lost on the way (an
+//! oversized colour profile) is listed in its `meta.json` as `notes` and printed on stderr.
 
 use std::fs;
 use std::io::Read;
@@ -99,7 +100,12 @@ pub fn run(args: &DeriveArgs) -> ExitCode {
         let written = match read_input(input, &options.limits)
             .and_then(|bytes| pipeline::derive(&bytes, &options))
         {
-            Ok(derived) => write_derived(&dir, &derived),
+            Ok(derived) => {
+                for note in &derived.notes {
+                    eprintln!("{}: note: {}: {}", input.display(), note.code, note.message);
+                }
+                write_derived(&dir, &derived)
+            }
             Err(err) => {
                 refused += 1;
                 eprintln!("{}: {}: {}", input.display(), err.code(), err);
@@ -218,7 +224,13 @@ fn write_derived(dir: &Path, derived: &pipeline::Derived) -> std::io::Result<()>
         let name = format!("{}.{}", variant.name.as_str(), variant.format.extension());
         fs::write(dir.join(name), &variant.bytes)?;
     }
-    write_json(&dir.join("meta.json"), &derived.metadata)
+    let mut meta = serde_json::to_value(&derived.metadata).map_err(std::io::Error::other)?;
+    if !derived.notes.is_empty()
+        && let Some(fields) = meta.as_object_mut()
+    {
+        fields.insert("notes".into(), json!(derived.notes));
+    }
+    write_json(&dir.join("meta.json"), &meta)
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {

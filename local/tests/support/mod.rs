@@ -316,9 +316,17 @@ pub fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     with_segments(jpeg, &[(0xE1, &payload)])
 }
 
+/// The binary under test: this build's, or `PICPASS_BIN` (used to check that the tests of a
+/// fix fail against a build without it, e.g. a release build of main).
+pub fn picpass() -> PathBuf {
+    std::env::var_os("PICPASS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_picpass")))
+}
+
 /// Runs `picpass derive` on `inputs` into `out` with extra arguments.
 pub fn derive(inputs: &[&Path], out: &Path, extra: &[&str]) -> (Output, Duration) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picpass"));
+    let mut cmd = Command::new(picpass());
     cmd.arg("derive")
         .args(inputs)
         .arg("--out")
@@ -331,13 +339,24 @@ pub fn derive(inputs: &[&Path], out: &Path, extra: &[&str]) -> (Output, Duration
 
 /// Runs `picpass derive` on one input with the address space capped at `max_mb` (prlimit).
 pub fn derive_capped(input: &Path, out: &Path, max_mb: u64) -> (Output, Duration) {
+    derive_capped_with(input, out, max_mb, &[])
+}
+
+/// [`derive_capped`] with extra arguments.
+pub fn derive_capped_with(
+    input: &Path,
+    out: &Path,
+    max_mb: u64,
+    extra: &[&str],
+) -> (Output, Duration) {
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", max_mb * 1024 * 1024))
-        .arg(env!("CARGO_BIN_EXE_picpass"))
+        .arg(picpass())
         .arg("derive")
         .arg(input)
         .arg("--out")
-        .arg(out);
+        .arg(out)
+        .args(extra);
     let started = Instant::now();
     let output = cmd.output().expect("prlimit (util-linux) runs picpass");
     (output, started.elapsed())
@@ -363,6 +382,64 @@ pub fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// A PNG chunk with its CRC.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend(kind);
+    out.extend(data);
+    let crc = crc32(&out[4..]);
+    out.extend(crc.to_be_bytes());
+    out
+}
+
+/// `png` with `chunk` inserted right after IHDR (where iCCP and text chunks go).
+pub fn png_with_chunk(png: &[u8], chunk: &[u8]) -> Vec<u8> {
+    let after_ihdr = 8 + 8 + 13 + 4;
+    let mut out = png[..after_ihdr].to_vec();
+    out.extend_from_slice(chunk);
+    out.extend_from_slice(&png[after_ihdr..]);
+    out
+}
+
+/// Encodes RGB as lossless WebP.
+pub fn webp(image: &Rgb) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_raw(image.width as u32, image.height as u32, image.data.clone())
+        .expect("buffer")
+        .write_to(&mut out, image::ImageFormat::WebP)
+        .expect("webp");
+    out.into_inner()
+}
+
+/// A RIFF chunk: fourcc, little-endian size (as declared, which may lie), data, padding.
+pub fn riff_chunk(kind: &[u8; 4], declared: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = kind.to_vec();
+    out.extend(declared.to_le_bytes());
+    out.extend(data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+/// An extended WebP (VP8X with the EXIF flag) around the VP8L chunk of `simple`, followed
+/// by `extra` chunks; the RIFF size counts what is really there.
+pub fn extended_webp(simple: &[u8], width: u32, height: u32, extra: &[Vec<u8>]) -> Vec<u8> {
+    let mut vp8x = vec![0x08, 0, 0, 0]; // EXIF present
+    vp8x.extend(&(width - 1).to_le_bytes()[..3]);
+    vp8x.extend(&(height - 1).to_le_bytes()[..3]);
+    let mut body = b"WEBP".to_vec();
+    body.extend(riff_chunk(b"VP8X", 10, &vp8x));
+    body.extend_from_slice(&simple[12..]); // the VP8L chunk
+    for chunk in extra {
+        body.extend(chunk);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend((body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
 }
 
 /// Encodes RGBA as PNG.

@@ -21,13 +21,23 @@ pub struct SourceExif {
     pub copyright: Option<String>,
 }
 
-/// Reads the fields we use from a raw TIFF-structured EXIF block; a broken block reads as empty.
+/// Reads the fields we use from a raw TIFF-structured EXIF block, each on its own: a
+/// sub-directory the strict parser refuses (piexif's Exif IFD, whose values overlap its
+/// next-directory link), a truncated block or a field pointing outside it loses only what
+/// it holds, never the orientation of IFD0. Every offset and count is bounded by the block
+/// (kamadak-exif checks them; its `continue_on_error` keeps what parsed before a fault).
+/// A block without a TIFF header reads as empty.
 pub fn read(tiff: Option<&[u8]>) -> SourceExif {
     let Some(tiff) = tiff else {
         return SourceExif::default();
     };
-    let Ok(exif) = exif::Reader::new().read_raw(tiff.to_vec()) else {
-        return SourceExif::default();
+    let exif = match exif::Reader::new()
+        .continue_on_error(true)
+        .read_raw(tiff.to_vec())
+    {
+        Ok(exif) => exif,
+        Err(exif::Error::PartialResult(partial)) => partial.into_inner().0,
+        Err(_) => return SourceExif::default(),
     };
     let field = |tag| exif.get_field(tag, In::PRIMARY);
     let text = |tag| field(tag).and_then(ascii);
@@ -138,6 +148,55 @@ mod tests {
         assert_eq!(back.artist.as_deref(), Some("Anna Photo"));
         assert_eq!(back.copyright.as_deref(), Some("© 2026 Anna"));
         assert_eq!(back.camera, None);
+    }
+
+    /// Big-endian TIFF laid out as piexif writes it: IFD0 (Make, Orientation 6, Exif
+    /// pointer), then an Exif IFD whose values start where its next-IFD link should be.
+    fn piexif_like() -> Vec<u8> {
+        let entry = |tag: u16, kind: u16, count: u32, value: u32| {
+            let mut e = tag.to_be_bytes().to_vec();
+            e.extend(kind.to_be_bytes());
+            e.extend(count.to_be_bytes());
+            e.extend(value.to_be_bytes());
+            e
+        };
+        let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
+        // IFD0 at 8: 3 entries (2 + 36 + 4 bytes), Make's text at 50, Exif IFD at 56.
+        t.extend(3u16.to_be_bytes());
+        t.extend(entry(0x010F, 2, 6, 50));
+        t.extend(entry(0x0112, 3, 1, 6 << 16));
+        t.extend(entry(0x8769, 4, 1, 56));
+        t.extend(0u32.to_be_bytes());
+        t.extend(b"Canon\0");
+        // Exif IFD at 56: 1 entry, no next link; its value follows at 70.
+        t.extend(1u16.to_be_bytes());
+        t.extend(entry(0x9003, 2, 20, 70));
+        t.extend(b"2026:06:13 15:04:05\0");
+        t
+    }
+
+    #[test]
+    fn a_sub_ifd_without_its_next_link_loses_nothing() {
+        // The strict reader refuses this block outright.
+        assert!(exif::Reader::new().read_raw(piexif_like()).is_err());
+        let read = read(Some(&piexif_like()));
+        assert_eq!(read.orientation.tag(), 6);
+        assert_eq!(read.camera.as_deref(), Some("Canon"));
+        assert_eq!(
+            read.taken_at.map(|t| t.epoch_secs()),
+            Some(1_781_363_045),
+            "2026-06-13T15:04:05Z"
+        );
+    }
+
+    #[test]
+    fn a_truncated_block_keeps_what_comes_before_the_cut() {
+        for cut in [60, 75, 50] {
+            let block = &piexif_like()[..cut];
+            assert_eq!(read(Some(block)).orientation.tag(), 6, "cut at {cut}");
+        }
+        let read = read(Some(&piexif_like()[..75]));
+        assert_eq!(read.taken_at, None, "the cut-off time is not made up");
     }
 
     #[test]

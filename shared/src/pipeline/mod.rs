@@ -25,6 +25,7 @@ pub mod sniff;
 pub mod spec;
 pub mod watermark;
 
+mod markup;
 mod plan;
 
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ use crate::error::Result;
 pub use header::Limits;
 pub use sniff::SourceFormat;
 pub use spec::DeriveSpec;
-pub use watermark::PreparedWatermark;
+pub use watermark::{PreparedWatermark, check_watermark_image};
 
 /// The stable error codes the pipeline refuses input with (`Error::code()`).
 pub mod codes {
@@ -53,8 +54,21 @@ pub mod codes {
     pub const CORRUPT_IMAGE: &str = "corrupt_image";
     /// A custom derivative spec that cannot be applied to this image.
     pub const INVALID_SPEC: &str = "invalid_spec";
-    /// A watermark image that is not a usable PNG.
+    /// A watermark image that is not a usable PNG, or is past the watermark bounds.
     pub const INVALID_WATERMARK: &str = "invalid_watermark";
+    /// HTML, SVG, script or XML (other than XMP) in a metadata segment or chunk.
+    pub const MARKUP_IN_METADATA: &str = "markup_in_metadata";
+    /// A [`super::Note`]: the colour profile was too large to carry into the outputs.
+    pub const ICC_PROFILE_DROPPED: &str = "icc_profile_dropped";
+}
+
+/// Something [`derive`] left out while still deriving the photo, with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// Stable snake_case identifier (see [`codes`]).
+    pub code: &'static str,
+    /// A sentence for the photographer.
+    pub message: String,
 }
 
 /// The encoding of an output variant.
@@ -201,6 +215,9 @@ pub struct Derived {
     pub metadata: PhotoMetadata,
     /// The encoded outputs, in the order thumb, web, custom (those requested).
     pub variants: Vec<EncodedVariant>,
+    /// What was left out of the outputs, and why (`picpass derive` writes them to
+    /// `meta.json` as `notes`).
+    pub notes: Vec<Note>,
 }
 
 /// Derives every requested variant of one photo from a single decode.

@@ -135,6 +135,7 @@ pub(super) fn run(bytes: &[u8], options: &PipelineOptions) -> Result<Derived> {
                 .collect(),
         },
         variants,
+        notes: info.notes,
     })
 }
 

@@ -1,15 +1,15 @@
 //! The event watermark: a photographer's PNG (with alpha) or a line of text set in the
 //! bundled Noto Mono (SIL Open Font License, `shared/assets/fonts/OFL.txt`), placed at a
-//! gravity, sized relative to the image width, blended at an opacity.
-
-use std::io::Cursor;
+//! gravity, sized relative to the image width, blended at an opacity, and always fitted
+//! inside the image (both sides) whatever its aspect ratio.
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{PixelType, ResizeOptions, Resizer};
-use image::ImageDecoder;
 
 use super::codes;
+use super::decode::png_pixels;
+use super::header::Limits;
 use super::resize::RgbImage;
 use super::spec::anchor;
 use crate::domain::{Gravity, Watermark, WatermarkSource};
@@ -17,8 +17,54 @@ use crate::error::{Error, Result};
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/NotoMono-Regular.ttf");
 
-/// Largest watermark PNG accepted (side, pixels): it is scaled down to a fraction of a photo.
-const MAX_MARK_SIDE: u32 = 4096;
+/// Longest side of a watermark PNG, in pixels: it is scaled down to a fraction of a photo.
+pub const MAX_MARK_SIDE: u32 = 4096;
+/// Largest watermark PNG file [`check_watermark_image`] accepts.
+pub const MAX_MARK_BYTES: usize = 4 * 1024 * 1024;
+/// Widest aspect ratio (long side : short side) [`check_watermark_image`] accepts.
+pub const MAX_MARK_ASPECT: u32 = 20;
+
+/// Decides whether a PNG may become an event's image watermark; the API calls it when a
+/// photographer sets one (PATCH of the event), so that a mark the pipeline would refuse,
+/// or draw as a sliver, is refused at once instead of failing photos later.
+///
+/// Accepts a PNG of at most [`MAX_MARK_BYTES`] bytes that decodes completely, whose sides
+/// are at most [`MAX_MARK_SIDE`] pixels and whose long side is at most [`MAX_MARK_ASPECT`]
+/// times its short side. Anything else is `Error::Invalid` with code `invalid_watermark`
+/// (HTTP 422) and a message saying which bound was crossed. It decodes the whole image
+/// (at most 4096 × 4096 RGBA, 64 MiB), so call it once per change, not per request.
+pub fn check_watermark_image(png: &[u8]) -> Result<()> {
+    if png.len() > MAX_MARK_BYTES {
+        return Err(invalid(format!(
+            "the watermark PNG has {} bytes; the limit is {MAX_MARK_BYTES}",
+            png.len()
+        )));
+    }
+    let (width, height, _) = decode_mark(png)?;
+    let (long, short) = (width.max(height), width.min(height));
+    if long > short.saturating_mul(MAX_MARK_ASPECT) {
+        return Err(invalid(format!(
+            "the watermark is {width} × {height}; its long side may be at most \
+             {MAX_MARK_ASPECT} times its short side"
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes a watermark PNG to straight RGBA, refusing a side past [`MAX_MARK_SIDE`].
+fn decode_mark(png: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(invalid("the watermark is not a PNG"));
+    }
+    let limits = Limits {
+        max_pixels: u64::from(MAX_MARK_SIDE).pow(2),
+        max_side: MAX_MARK_SIDE,
+        ..Limits::default()
+    };
+    let pixels = png_pixels(png, &limits)
+        .map_err(|e| invalid(format!("the watermark is not a usable PNG: {e}")))?;
+    Ok((pixels.width, pixels.height, pixels.into_rgba()))
+}
 
 /// A watermark ready to be drawn: the PNG already decoded, the text already validated.
 #[derive(Clone)]
@@ -74,20 +120,11 @@ impl PreparedWatermark {
         })
     }
 
-    /// An image watermark from PNG bytes (alpha respected).
+    /// An image watermark from PNG bytes (alpha respected), at most [`MAX_MARK_SIDE`] per
+    /// side. Unlike [`check_watermark_image`] it takes any aspect ratio (a mark set before
+    /// that check existed still works): [`Self::apply`] fits the mark inside the image.
     pub fn image(png: &[u8], position: Gravity, opacity: f32, scale: f32) -> Result<Self> {
-        let bad = |e: image::ImageError| invalid(format!("the watermark is not a usable PNG: {e}"));
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(MAX_MARK_SIDE);
-        limits.max_image_height = Some(MAX_MARK_SIDE);
-        limits.max_alloc = Some(u64::from(MAX_MARK_SIDE).pow(2) * 8);
-        let decoder =
-            image::codecs::png::PngDecoder::with_limits(Cursor::new(png), limits).map_err(bad)?;
-        let (width, height) = decoder.dimensions();
-        let rgba = image::DynamicImage::from_decoder(decoder)
-            .map_err(bad)?
-            .into_rgba8()
-            .into_raw();
+        let (width, height, rgba) = decode_mark(png)?;
         Ok(Self {
             mark: Mark::Image {
                 width,
@@ -113,21 +150,31 @@ impl PreparedWatermark {
         }
     }
 
-    /// Draws the mark onto an upright image.
+    /// Draws the mark onto an upright image: `scale` of its width wide, but never wider or
+    /// taller than the image inside its margins (a tall, narrow mark on a wide photo is
+    /// made shorter, not allowed to ask for billions of pixels).
     pub fn apply(&self, target: &mut RgbImage) -> Result<()> {
-        let want_width = ((target.width as f32) * self.scale).round().max(1.0) as u32;
+        let margin_px = target.width.min(target.height) / 50;
+        let room_width = target.width.saturating_sub(2 * margin_px).max(1);
+        let room_height = target.height.saturating_sub(2 * margin_px).max(1);
+        let want_width = ((target.width as f32) * self.scale)
+            .round()
+            .clamp(1.0, room_width as f32) as u32;
         let (width, height, coverage) = match &self.mark {
-            Mark::Text(text) => render_text(text, want_width),
+            Mark::Text(text) => render_text(text, want_width, room_height),
             Mark::Image {
                 width,
                 height,
                 rgba,
-            } => scale_image(*width, *height, rgba, want_width)?,
+            } => {
+                let fitted = fit(*width, *height, want_width, room_height);
+                scale_image(*width, *height, rgba, fitted)?
+            }
         };
         if width == 0 || height == 0 {
             return Ok(());
         }
-        let margin = (target.width.min(target.height) / 50) as f64;
+        let margin = f64::from(margin_px);
         let (fx, fy) = anchor(self.position);
         let free_x = (f64::from(target.width) - 2.0 * margin - f64::from(width)).max(0.0);
         let free_y = (f64::from(target.height) - 2.0 * margin - f64::from(height)).max(0.0);
@@ -164,8 +211,18 @@ fn clamp(v: f32, lo: f32, hi: f32) -> f32 {
     if v.is_nan() { hi } else { v.clamp(lo, hi) }
 }
 
-/// White text with a soft dark shadow (legible on light and dark photos), as RGBA.
-fn render_text(text: &str, want_width: u32) -> (u32, u32, Vec<u8>) {
+/// The size of a `width × height` mark scaled to `max_width` wide, then shrunk (aspect
+/// kept, at least 1 × 1) until it is at most `max_height` tall.
+fn fit(width: u32, height: u32, max_width: u32, max_height: u32) -> (u32, u32) {
+    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+    let scale = (f64::from(max_width) / w).min(f64::from(max_height) / h);
+    let side = |v: f64, max: u32| ((v * scale).round() as u32).clamp(1, max.max(1));
+    (side(w, max_width), side(h, max_height))
+}
+
+/// White text with a soft dark shadow (legible on light and dark photos), as RGBA, set
+/// `want_width` wide or `max_height` tall, whichever is smaller.
+fn render_text(text: &str, want_width: u32, max_height: u32) -> (u32, u32, Vec<u8>) {
     let Ok(font) = FontRef::try_from_slice(FONT) else {
         return (0, 0, Vec::new());
     };
@@ -188,7 +245,13 @@ fn render_text(text: &str, want_width: u32) -> (u32, u32, Vec<u8>) {
     if unit <= 0.0 {
         return (0, 0, Vec::new());
     }
-    let px = (want_width as f32 / unit).clamp(4.0, 2000.0);
+    let line = font.as_scaled(PxScale::from(100.0)).height() / 100.0;
+    let by_height = if line > 0.0 {
+        max_height as f32 / (line * 1.05) // room for the shadow
+    } else {
+        f32::MAX
+    };
+    let px = (want_width as f32 / unit).min(by_height).clamp(4.0, 2000.0);
     let scaled = font.as_scaled(PxScale::from(px));
     let shadow = (px / 24.0).ceil().max(1.0) as u32;
     let width = (advance_at(px).ceil() as u32 + shadow).max(1);
@@ -240,10 +303,8 @@ fn scale_image(
     width: u32,
     height: u32,
     rgba: &[u8],
-    want_width: u32,
+    (want_width, want_height): (u32, u32),
 ) -> Result<(u32, u32, Vec<u8>)> {
-    let want_height =
-        ((f64::from(height) * f64::from(want_width) / f64::from(width)).round() as u32).max(1);
     if (want_width, want_height) == (width, height) {
         return Ok((width, height, rgba.to_vec()));
     }
@@ -300,6 +361,64 @@ mod tests {
             .apply(&mut img)
             .expect("apply");
         assert!(changed(&img).is_empty());
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbaImage::from_pixel(width, height, image::Rgba([0, 0, 255, 255]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .expect("png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_tall_narrow_mark_is_fitted_inside_the_image() {
+        // 1 × 4096 at a quarter of a 2048-wide copy would be 512 × 2,097,152 unfitted.
+        let mark =
+            PreparedWatermark::image(&png(1, 4096), Gravity::NorthWest, 1.0, 0.25).expect("mark");
+        let mut img = grey(2048, 1365);
+        mark.apply(&mut img).expect("apply");
+        let touched = changed(&img);
+        let max_y = touched.iter().map(|p| p.1).max().unwrap_or(0);
+        let max_x = touched.iter().map(|p| p.0).max().unwrap_or(0);
+        assert!(!touched.is_empty());
+        assert!(max_y < 1365 - 27, "inside the bottom margin, at {max_y}");
+        assert!(max_x < 30, "as narrow as its aspect makes it, at {max_x}");
+    }
+
+    #[test]
+    fn a_wide_mark_and_long_text_stay_inside_a_short_image() {
+        for mark in [
+            PreparedWatermark::image(&png(4096, 64), Gravity::SouthEast, 1.0, 1.0),
+            PreparedWatermark::text(&"W".repeat(3), Gravity::SouthEast, 1.0, 1.0),
+        ] {
+            let mut img = grey(4000, 40);
+            mark.expect("mark").apply(&mut img).expect("apply");
+            assert!(!changed(&img).is_empty());
+        }
+        assert_eq!(fit(1, 4096, 512, 1300), (1, 1300));
+        assert_eq!(fit(4096, 1, 512, 1300), (512, 1));
+        assert_eq!(fit(100, 50, 200, 1000), (200, 100));
+    }
+
+    #[test]
+    fn the_watermark_check_enforces_format_size_and_aspect() {
+        assert!(check_watermark_image(&png(400, 100)).is_ok());
+        assert!(
+            check_watermark_image(&png(20, 400)).is_ok(),
+            "20:1 is the limit"
+        );
+        for (bytes, why) in [
+            (png(1, 4096), "aspect"),
+            (png(21, 1), "aspect"),
+            (png(4097, 300), "side"),
+            (b"GIF89a".to_vec(), "not a PNG"),
+            (png(64, 64)[..60].to_vec(), "truncated"),
+            (vec![0; MAX_MARK_BYTES + 1], "bytes"),
+        ] {
+            let err = check_watermark_image(&bytes).expect_err(why);
+            assert_eq!(err.code(), codes::INVALID_WATERMARK, "{why}");
+        }
     }
 
     #[test]

@@ -51,6 +51,9 @@ impl PhotoDeriver for PipelineDeriver {
         options.custom = None;
         options.watermark = prepare(watermark)?;
         let derived = pipeline::derive(original, &options)?;
+        for note in &derived.notes {
+            tracing::info!(code = note.code, message = %note.message, "derived with a note");
+        }
         Ok(DerivedPhoto {
             metadata: derived.metadata,
             variants: derived.variants.into_iter().map(encoded).collect(),
