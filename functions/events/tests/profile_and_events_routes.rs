@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 use shared::domain::EventId;
 use testkit::api::{ApiHarness, ApiRequest, Photographer};
-use testkit::api_flows::{assert_error, create_event, ev, upload_photo};
+use testkit::api_flows::{
+    assert_error, create_event, ev, file_entry, request_uploads, upload_named_photo, upload_photo,
+};
 
 #[tokio::test]
 async fn me_is_made_from_the_token_and_the_username_can_change() {
@@ -356,4 +358,61 @@ async fn deleting_an_event_removes_every_object_and_row() {
         .send(ev("get_event").as_user(&anna).ids(Some(&again), None))
         .await;
     assert_eq!(body["slug"], "doomed");
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbaImage::from_pixel(width, height, image::Rgba([255, 255, 255, 128]))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode a PNG");
+    out.into_inner()
+}
+
+/// A mark the pipeline would refuse, or draw as a sliver, is refused when it is set (422),
+/// not discovered on every photo processed afterwards.
+#[tokio::test]
+async fn an_image_watermark_is_checked_when_it_is_set() {
+    let h = ApiHarness::start().await;
+    let anna = Photographer::new("anna");
+    let event_id = create_event(&h, &anna, "Gala").await;
+    let mark = |photo_id: &str| {
+        json!({"watermark": {"kind": "image", "image_photo_id": photo_id,
+                             "position": "south-east", "opacity": 0.5, "scale": 0.2}})
+    };
+    let patch = |body: Value| {
+        ev("patch_event")
+            .as_user(&anna)
+            .ids(Some(&event_id), None)
+            .json(body)
+    };
+
+    let good = upload_named_photo(&h, &anna, &event_id, "mark.png", &png(400, 100)).await;
+    let (status, body) = h.send(patch(mark(&good))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["watermark"]["image_photo_id"], good.as_str());
+
+    let sliver = upload_named_photo(&h, &anna, &event_id, "sliver.png", &png(1, 4096)).await;
+    let not_png = upload_named_photo(&h, &anna, &event_id, "mark.jpg", b"not a png").await;
+    let (status, body) = request_uploads(
+        &h,
+        &anna,
+        &event_id,
+        vec![file_entry("later.png", "image/png", &png(10, 10))],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let never_uploaded = body["tickets"][0]["photo_id"]
+        .as_str()
+        .expect("photo_id")
+        .to_owned();
+    for bad in [&sliver, &not_png, &never_uploaded] {
+        let (status, body) = h.send(patch(mark(bad))).await;
+        assert_error(status, &body, 422, "invalid_watermark");
+    }
+    // The refused marks left the good one in place.
+    let (status, body) = h
+        .send(ev("get_event").as_user(&anna).ids(Some(&event_id), None))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["watermark"]["image_photo_id"], good.as_str());
 }

@@ -12,6 +12,7 @@ use crate::domain::{
     Event, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, Timestamp, WatermarkSource, keys,
 };
 use crate::error::{Error, Result, RetryClass};
+use crate::pipeline;
 use crate::ports::Blobs;
 
 use super::deps::{MAX_ATTEMPTS, ProcessDeps};
@@ -240,10 +241,16 @@ pub(crate) async fn load_watermark(
         WatermarkSource::Text { .. } => None,
         WatermarkSource::Image { image_photo_id } => {
             let key = keys::original(&event.owner_id, event.event_id, *image_photo_id);
-            match blobs.get(&key).await {
+            let max = u64::try_from(pipeline::watermark::MAX_MARK_BYTES).unwrap_or(u64::MAX);
+            match blobs.get_bounded(&key, max).await {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.is_not_found() => {
                     warn!(event_id = %event.event_id, "watermark image is gone; deriving without it");
+                    return Ok(None);
+                }
+                // Only a mark set before the API checked marks can be this large.
+                Err(Error::TooLarge { .. }) => {
+                    warn!(event_id = %event.event_id, "watermark image is too large; deriving without it");
                     return Ok(None);
                 }
                 Err(e) => return Err(e),

@@ -8,6 +8,7 @@ use crate::domain::{
     Watermark, WatermarkSource, keys, validate,
 };
 use crate::error::{Error, Result};
+use crate::pipeline;
 use crate::ports::PhotoQuery;
 
 use super::{Deps, owned_event, profile};
@@ -173,7 +174,7 @@ pub async fn patch(
     }
     if let Some(watermark) = req.watermark {
         if let Some(w) = &watermark {
-            check_watermark(deps, event_id, w).await?;
+            check_watermark(deps, &event, w).await?;
         }
         event.watermark = watermark;
     }
@@ -197,7 +198,7 @@ async fn photo_in_event(
     }
 }
 
-async fn check_watermark(deps: &Deps, event_id: EventId, w: &Watermark) -> Result<()> {
+async fn check_watermark(deps: &Deps, event: &Event, w: &Watermark) -> Result<()> {
     let bad = |m: &str| Err(Error::invalid("invalid_watermark", m.to_owned()));
     if !(0.0..=1.0).contains(&w.opacity) {
         return bad("watermark.opacity must be 0 to 1");
@@ -213,10 +214,37 @@ async fn check_watermark(deps: &Deps, event_id: EventId, w: &Watermark) -> Resul
             }
         }
         WatermarkSource::Image { image_photo_id } => {
-            photo_in_event(deps, event_id, *image_photo_id, "watermark").await?;
+            photo_in_event(deps, event.event_id, *image_photo_id, "watermark").await?;
+            check_watermark_png(deps, event, *image_photo_id).await?;
         }
     }
     Ok(())
+}
+
+/// Refuses an image watermark the pipeline would refuse or draw as a sliver (see
+/// [`pipeline::check_watermark_image`]), now rather than on every photo processed later:
+/// its bytes must have arrived, be at most [`pipeline::watermark::MAX_MARK_BYTES`] (read
+/// with that bound) and decode as a PNG of sane sides.
+async fn check_watermark_png(deps: &Deps, event: &Event, photo_id: PhotoId) -> Result<()> {
+    let key = keys::original(&event.owner_id, event.event_id, photo_id);
+    let max = u64::try_from(pipeline::watermark::MAX_MARK_BYTES).unwrap_or(u64::MAX);
+    let png = match deps.blobs.get_bounded(&key, max).await {
+        Ok(png) => png,
+        Err(e) if e.is_not_found() => {
+            return Err(Error::invalid(
+                "invalid_watermark",
+                format!("watermark: photo {photo_id} has not been uploaded yet"),
+            ));
+        }
+        Err(Error::TooLarge { .. }) => {
+            return Err(Error::invalid(
+                "invalid_watermark",
+                format!("watermark: a watermark PNG may have at most {max} bytes"),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    pipeline::check_watermark_image(&png)
 }
 
 /// Deletes the event and everything in it: its unfinished multipart uploads are aborted,
