@@ -2,6 +2,7 @@
 
 pub mod access_code;
 pub mod cursor;
+pub mod download_name;
 pub mod event;
 pub mod ids;
 pub mod job;
@@ -15,7 +16,9 @@ pub use access_code::{AccessCode, CodeText, Grant};
 pub use cursor::{Cursor, Page, PageRequest};
 pub use event::{Event, Gravity, Watermark, WatermarkSource};
 pub use ids::{EventId, JobId, PhotoId, UserId};
-pub use job::{Job, JobItem, JobKind, JobMessage, JobState};
+pub use job::{
+    ArchiveProgress, ArchiveUpload, Job, JobFailure, JobItem, JobKind, JobMessage, JobState,
+};
 pub use photo::{Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
 pub use time::Timestamp;
 pub use user::User;

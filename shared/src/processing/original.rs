@@ -232,6 +232,8 @@ async fn derive_and_store(
         Err(e) => return Err(e),
     };
     verify_checksum(photo, &original)?;
+    // Recorded so a zip of this photo can write its headers before its data (archive).
+    let crc32 = crc32fast::hash(&original);
     let watermark = load_watermark(deps.blobs.as_ref(), event).await?;
     let deriver = Arc::clone(&deps.deriver);
     let derived =
@@ -250,7 +252,10 @@ async fn derive_and_store(
             .await?;
     }
     info!(photo_id = %photo.photo_id, width = derived.metadata.width, height = derived.metadata.height, variants = derived.variants.len(), "derived");
-    Ok(derived.metadata)
+    Ok(PhotoMetadata {
+        crc32: Some(crc32),
+        ..derived.metadata
+    })
 }
 
 /// Single-PUT uploads were checked by storage against the signed SHA-256; multipart uploads

@@ -8,9 +8,9 @@ use std::collections::HashSet;
 
 use shared::Error;
 use shared::domain::{
-    AccessCode, Cursor, Event, EventId, Grant, Job, JobId, JobItem, JobKind, JobState, Page,
-    PageRequest, Photo, PhotoFailure, PhotoId, PhotoMetadata, PhotoStatus, Timestamp, UploadKind,
-    User, UserId, Watermark, WatermarkSource,
+    AccessCode, ArchiveProgress, ArchiveUpload, Cursor, Event, EventId, Grant, Job, JobId, JobItem,
+    JobKind, JobState, Page, PageRequest, Photo, PhotoFailure, PhotoId, PhotoMetadata, PhotoStatus,
+    Timestamp, UploadKind, User, UserId, Watermark, WatermarkSource,
 };
 use shared::ports::{Catalog, PhotoQuery, PhotoSort};
 
@@ -216,6 +216,7 @@ fn with_taken(mut photo: Photo, taken_at: Option<Timestamp>) -> Photo {
         camera: Some("Canon EOS R5".to_owned()),
         format: "jpeg".to_owned(),
         variants: vec!["thumb".to_owned(), "web".to_owned()],
+        crc32: Some(0xCBF4_3926),
     });
     photo
 }
@@ -250,6 +251,7 @@ fn new_job(event: &Event) -> Job {
         created_at: now(),
         expires_at: event.expires_at,
         version: 1,
+        archive: None,
     }
 }
 
@@ -2213,9 +2215,22 @@ pub async fn job_round_trips_and_updates_conditionally(catalog: &dyn Catalog) {
         key: Some("archives/x.zip".to_owned()),
         error: None,
     }];
+    running.archive = Some(ArchiveProgress {
+        manifest_key: Some("archives/e/a.manifest-1.json".to_owned()),
+        upload: Some(ArchiveUpload {
+            upload_id: "upload-1".to_owned(),
+            archive_bytes: 5_000_000_000,
+            part_bytes: 8 << 20,
+            part_count: 597,
+            parts_done: 3,
+        }),
+        ready_at: None,
+        failure: None,
+    });
     let updated = catalog.update_job(&running).await.expect("update");
     assert_eq!(updated.version, job.version + 1);
     assert_eq!(updated.items, running.items);
+    assert_eq!(updated.archive, running.archive);
     assert_eq!(
         catalog
             .get_job(event.event_id, job.job_id)
