@@ -353,10 +353,19 @@ impl<'a> Build<'a> {
                     );
                     let body =
                         assemble::part_bytes(self.originals(), manifest, layout, range).await?;
-                    self.deps
+                    match self
+                        .deps
                         .blobs
                         .upload_part(&key, &upload.upload_id, part_number, body.into())
-                        .await?
+                        .await
+                    {
+                        Ok(etag) => etag,
+                        // A completion racing ours took the parts (and then the upload).
+                        Err(e) if e.is_not_found() => {
+                            return self.vanished_at_completion(plan).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             };
             parts.push(CompletedPart { part_number, etag });
@@ -367,11 +376,18 @@ impl<'a> Build<'a> {
             .complete_multipart(&key, &upload.upload_id, &parts)
             .await
         {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => return self.vanished_at_completion(plan).await,
-            Err(e) => return Err(e),
+            Ok(()) => self.mark_ready(plan).await,
+            Err(e) if e.is_not_found() => self.vanished_at_completion(plan).await,
+            // A completion racing ours may have taken the parts from under it: if the
+            // archive is there, whole, that one won.
+            Err(e) if e.retry_class() == RetryClass::Permanent => {
+                match self.finished_elsewhere(plan).await? {
+                    Some(done) => Ok(done),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
         }
-        self.mark_ready(plan).await
     }
 
     async fn vanished_at_completion(&mut self, plan: &PartPlan) -> Result<ArchiveOutcome> {

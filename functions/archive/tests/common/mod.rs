@@ -31,7 +31,7 @@ macro_rules! on_both_stacks {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(common::World::local().await).await;
+                    super::$name(crate::common::World::local().await).await;
                 }
             )+
         }
@@ -39,7 +39,7 @@ macro_rules! on_both_stacks {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(common::World::aws().await).await;
+                    super::$name(crate::common::World::aws().await).await;
                 }
             )+
         }

@@ -29,6 +29,8 @@ use crate::ports::{
 
 /// DeleteObjects takes at most this many keys per call.
 const DELETE_BATCH: usize = 1000;
+/// S3's largest object (5 TiB).
+const MAX_OBJECT_BYTES: u64 = 5 << 40;
 /// ListObjectsV2 and ListParts return at most this many entries per call.
 const LIST_MAX: u32 = 1000;
 
@@ -242,7 +244,9 @@ impl Blobs for S3Blobs {
             // `bytes=a-(a-1)` is not a range S3 accepts.
             return Ok(Bytes::new());
         }
-        let last = offset.saturating_add(len - 1);
+        // No object is larger than S3's 5 TiB: a longer window only asks for a last byte
+        // some servers cannot parse.
+        let last = offset.saturating_add(len.min(MAX_OBJECT_BYTES) - 1);
         let output = match self
             .client
             .get_object()
