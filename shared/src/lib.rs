@@ -2,6 +2,7 @@
 //! and the HTTP glue every function uses. Functions only wire these together.
 
 pub mod adapters;
+pub mod archive;
 pub mod codes_vault;
 pub mod config;
 pub mod domain;

@@ -141,6 +141,7 @@ fn ready_photo(event: &Event, i: usize, now: Timestamp) -> Photo {
             camera: Some("Canon EOS R6".to_owned()),
             format: "jpeg".to_owned(),
             variants: vec!["thumb".to_owned(), "web".to_owned()],
+            crc32: None,
         }),
         upload: UploadKind::Single,
         created_at: now,

@@ -138,6 +138,7 @@ pub async fn mark_photo(h: &ApiHarness, event_id: &str, photo_id: &str, to: Phot
                 camera: Some("Test Camera".to_owned()),
                 format: "jpeg".to_owned(),
                 variants: vec!["thumb".to_owned(), "web".to_owned()],
+                crc32: None,
             });
         }
         PhotoStatus::Failed => {

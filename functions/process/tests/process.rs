@@ -264,6 +264,9 @@ impl Blobs for FlakyReads {
         }
         self.inner.get_bounded(key, max).await
     }
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
+        self.inner.get_range(key, offset, len).await
+    }
     async fn head(&self, key: &str) -> Result<ObjectInfo> {
         self.inner.head(key).await
     }

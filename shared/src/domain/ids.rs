@@ -37,6 +37,12 @@ macro_rules! ulid_id {
                 Self(ulid::Ulid::from_bytes(bytes))
             }
 
+            /// The id with exactly these 128 bits, for ids derived from a digest (an archive's
+            /// id comes from its request, so asking twice names the same archive).
+            pub const fn from_u128(bits: u128) -> Self {
+                Self(ulid::Ulid(bits))
+            }
+
             /// Milliseconds since the epoch at which the id was made.
             pub fn timestamp_ms(self) -> u64 {
                 self.0.timestamp_ms()

@@ -70,6 +70,48 @@ pub struct Job {
     pub expires_at: Timestamp,
     /// Optimistic-concurrency version, bumped by every update.
     pub version: u64,
+    /// How far an archive has got; `None` for other kinds (and for an archive not started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveProgress>,
+}
+
+/// Why a job gave up, as shown to whoever asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFailure {
+    /// Stable code (`nothing_to_archive`, `photo_deleted`, …).
+    pub code: String,
+    /// Human sentence.
+    pub message: String,
+}
+
+/// An archive's progress record: small and of fixed size whatever the selection (the
+/// selection and the list of entries live in objects beside the archive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ArchiveProgress {
+    /// The object listing every entry (name, size, CRC-32), once the selection is
+    /// resolved. Written once per key: a new key replaces it when more CRCs are known.
+    pub manifest_key: Option<String>,
+    /// The multipart upload, once started.
+    pub upload: Option<ArchiveUpload>,
+    /// When the archive was complete (it expires a fixed time after).
+    pub ready_at: Option<Timestamp>,
+    /// Why it failed, when it did.
+    pub failure: Option<JobFailure>,
+}
+
+/// An archive's multipart upload: its plan and how many parts are stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveUpload {
+    /// The storage's upload id.
+    pub upload_id: String,
+    /// The archive's exact size.
+    pub archive_bytes: u64,
+    /// Bytes of every part but the last.
+    pub part_bytes: u64,
+    /// Number of parts.
+    pub part_count: u32,
+    /// Parts 1 to `parts_done` are stored.
+    pub parts_done: u32,
 }
 
 /// The queue message that starts a job: which row to work through. The row holds the work;

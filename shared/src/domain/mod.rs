@@ -5,6 +5,7 @@ pub mod caller;
 pub mod client_address;
 pub mod cursor;
 pub mod disposition;
+pub mod download_name;
 pub mod event;
 pub mod ids;
 pub mod job;
@@ -19,7 +20,9 @@ pub use caller::Caller;
 pub use cursor::{Cursor, Page, PageRequest};
 pub use event::{Event, Gravity, Watermark, WatermarkSource};
 pub use ids::{EventId, JobId, PhotoId, UserId};
-pub use job::{Job, JobItem, JobKind, JobMessage, JobState};
+pub use job::{
+    ArchiveProgress, ArchiveUpload, Job, JobFailure, JobItem, JobKind, JobMessage, JobState,
+};
 pub use photo::{MAX_ORIGINAL_BYTES, Photo, PhotoFailure, PhotoMetadata, PhotoStatus, UploadKind};
 pub use time::Timestamp;
 pub use user::{USERNAME_HOLD_SECS, User, UsernameHold};

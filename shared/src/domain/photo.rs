@@ -104,6 +104,10 @@ pub struct PhotoMetadata {
     pub format: String,
     /// Variant names written (`thumb`, `web`).
     pub variants: Vec<String>,
+    /// CRC-32 (IEEE) of the original, recorded by the processor so a zip of the photo can
+    /// write its headers before its data; absent for photos processed before it was kept.
+    #[serde(default)]
+    pub crc32: Option<u32>,
 }
 
 /// A photo row.

@@ -133,6 +133,7 @@ pub(super) fn run(bytes: &[u8], options: &PipelineOptions) -> Result<Derived> {
                 .iter()
                 .map(|v| v.name.as_str().to_string())
                 .collect(),
+            crc32: None,
         },
         variants,
         notes: info.notes,

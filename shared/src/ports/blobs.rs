@@ -110,6 +110,10 @@ pub trait Blobs: Send + Sync + std::fmt::Debug {
     async fn get(&self, key: &str) -> Result<Bytes> {
         self.get_bounded(key, u64::MAX).await
     }
+    /// Bytes `offset .. offset + len` of an object, fewer (possibly none) where the object
+    /// ends first; `NotFound` if absent. Memory is bounded by `len` and the object's size,
+    /// so large objects can be streamed a window at a time.
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes>;
     /// Size and tag of an object; `NotFound` if absent.
     async fn head(&self, key: &str) -> Result<ObjectInfo>;
     /// Deletes an object; deleting a missing one is not an error.

@@ -54,6 +54,7 @@ impl DerivativeJobRequest {
             created_at: Timestamp::now(),
             expires_at: event.expires_at,
             version: 0,
+            archive: None,
         })
     }
 }

@@ -5,6 +5,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Result, RetryClass};
 
@@ -44,6 +45,15 @@ where
         }
     }
     response
+}
+
+/// An invocation's deadline (milliseconds since the epoch, as the Lambda runtime gives it)
+/// as an `Instant`, for handlers that hand long work on before it.
+pub fn invocation_deadline(epoch_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Instant::now() + Duration::from_millis(epoch_ms.saturating_sub(now_ms))
 }
 
 #[cfg(test)]

@@ -171,6 +171,8 @@ async fn derive_and_store(
 ) -> Result<PhotoMetadata> {
     let original = read_original(deps.blobs.as_ref(), key, deps.max_original_bytes).await?;
     verify_checksum(photo, &original)?;
+    // Recorded so a zip of this photo can write its headers before its data (archive).
+    let crc32 = crc32fast::hash(&original);
     let watermark = load_watermark(deps.blobs.as_ref(), event).await?;
     let deriver = Arc::clone(&deps.deriver);
     let derived =
@@ -189,7 +191,10 @@ async fn derive_and_store(
             .await?;
     }
     info!(photo_id = %photo.photo_id, width = derived.metadata.width, height = derived.metadata.height, variants = derived.variants.len(), "derived");
-    Ok(derived.metadata)
+    Ok(PhotoMetadata {
+        crc32: Some(crc32),
+        ..derived.metadata
+    })
 }
 
 /// The original at `key`, read whole into one buffer once its size is known to be at most

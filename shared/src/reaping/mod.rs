@@ -13,16 +13,14 @@ use std::sync::Arc;
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::domain::{Event, JobId, PageRequest, Timestamp, keys};
+use crate::archive;
+use crate::domain::{Event, PageRequest, Timestamp, keys};
 use crate::error::Result;
 use crate::ports::{Blobs, Catalog};
 
 /// How long an expired event's public path answers 410 "expired" (then 404, and the slug
 /// is free again): 30 days.
 pub const TOMBSTONE_SECS: i64 = 30 * 24 * 60 * 60;
-
-/// How long a built archive is kept: 24 hours from its request.
-pub const ARCHIVE_LIFETIME_SECS: i64 = 24 * 60 * 60;
 
 /// Events reaped per sweep page.
 const SWEEP_PAGE: u32 = 100;
@@ -108,52 +106,18 @@ pub async fn sweep(deps: &ReaperDeps, now: Timestamp) -> Result<ReapReport> {
     }
 }
 
-/// Deletes every object under `archives/` whose archive was requested more than
-/// [`ARCHIVE_LIFETIME_SECS`] ago: the archive id (a ULID) in its name says when.
+/// Sweeps `archives/` whole (see [`crate::archive::sweep`] for what goes).
 async fn delete_old_archives(deps: &ReaperDeps, now: Timestamp) -> Result<u64> {
-    let cutoff_ms = now
-        .plus_secs(-ARCHIVE_LIFETIME_SECS)
-        .epoch_secs()
-        .saturating_mul(1000);
     let mut deleted = 0;
     let mut page = PageRequest::first(1000);
     loop {
-        let objects = deps.blobs.list(keys::ARCHIVES_PREFIX, &page).await?;
-        for object in &objects.items {
-            let Some(requested_ms) = archive_requested_ms(&object.key) else {
-                continue;
-            };
-            if i64::try_from(requested_ms).unwrap_or(i64::MAX) < cutoff_ms {
-                deps.blobs.delete(&object.key).await?;
-                deleted += 1;
-            }
-        }
-        match objects.next {
+        let swept =
+            archive::sweep_archives(deps.catalog.as_ref(), deps.blobs.as_ref(), now, &page)
+                .await?;
+        deleted += swept.deleted;
+        match swept.next {
             Some(cursor) => page = PageRequest::after(1000, cursor),
             None => return Ok(deleted),
-        }
-    }
-}
-
-/// When the archive an object belongs to was requested: `archives/{event_id}/{archive_id}…`.
-fn archive_requested_ms(key: &str) -> Option<u64> {
-    let name = key.strip_prefix(keys::ARCHIVES_PREFIX)?.split('/').nth(1)?;
-    let id = name.get(..26)?;
-    JobId::parse(id).ok().map(JobId::timestamp_ms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_archives_age_is_read_from_its_id() {
-        let job = JobId::generate();
-        let key = format!("archives/01JDQ0EVENT000000000000000/{job}.zip");
-        assert_eq!(archive_requested_ms(&key), Some(job.timestamp_ms()));
-        assert_eq!(archive_requested_ms(&format!("archives/e/{job}.parts")), Some(job.timestamp_ms()));
-        for other in ["archives/e/notanid.zip", "originals/a/b/c", "archives/x"] {
-            assert_eq!(archive_requested_ms(other), None, "{other}");
         }
     }
 }

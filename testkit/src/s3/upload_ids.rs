@@ -1,4 +1,4 @@
-//! Makes s3s-fs answer unknown multipart uploads as AWS S3 does.
+//! Makes s3s-fs answer multipart uploads as AWS S3 does.
 //!
 //! s3s-fs keeps no record of finished uploads, so aborting twice is `403 AccessDenied` and
 //! listing the parts of an aborted upload is an empty list. AWS answers both with
@@ -6,8 +6,12 @@
 //! an error; listing its parts is `NotFound`). This wrapper remembers the uploads it saw
 //! created and still open, answers `NoSuchUpload` for any other id, and passes every
 //! request through to s3s-fs unchanged otherwise.
+//!
+//! s3s-fs also lists parts without their ETags, which AWS always includes (an archive job
+//! that restarts completes its upload with the listed ETags). The wrapper remembers the ETag
+//! each part upload answered and puts it back into the listing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use s3s::dto::*;
@@ -19,6 +23,8 @@ use s3s_fs::FileSystem;
 pub(crate) struct AwsUploadIds {
     fs: FileSystem,
     open: Mutex<HashSet<String>>,
+    /// ETag of each part stored, by (upload id, part number).
+    part_etags: Mutex<HashMap<(String, i32), ETag>>,
 }
 
 impl AwsUploadIds {
@@ -26,6 +32,7 @@ impl AwsUploadIds {
         Self {
             fs,
             open: Mutex::new(HashSet::new()),
+            part_etags: Mutex::new(HashMap::new()),
         }
     }
 
@@ -47,6 +54,10 @@ impl AwsUploadIds {
             open.insert(upload_id.to_owned());
         } else {
             open.remove(upload_id);
+            self.part_etags
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|(id, _), _| id != upload_id);
         }
     }
 }
@@ -101,7 +112,15 @@ impl_s3! {
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         self.ensure_open(&req.input.upload_id)?;
-        self.fs.upload_part(req).await
+        let part = (req.input.upload_id.clone(), req.input.part_number);
+        let response = self.fs.upload_part(req).await?;
+        if let Some(etag) = &response.output.e_tag {
+            self.part_etags
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(part, etag.clone());
+        }
+        Ok(response)
     }
 
     async fn list_parts(
@@ -109,7 +128,20 @@ impl_s3! {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         self.ensure_open(&req.input.upload_id)?;
-        self.fs.list_parts(req).await
+        let upload_id = req.input.upload_id.clone();
+        let mut response = self.fs.list_parts(req).await?;
+        let etags = self
+            .part_etags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for part in response.output.parts.iter_mut().flatten() {
+            if part.e_tag.is_none()
+                && let Some(number) = part.part_number
+            {
+                part.e_tag = etags.get(&(upload_id.clone(), number)).cloned();
+            }
+        }
+        Ok(response)
     }
 
     async fn complete_multipart_upload(

@@ -285,6 +285,16 @@ impl Blobs for FsBlobs {
     }
 
     #[tracing::instrument(skip(self))]
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
+        let path = self.object_file(key)?;
+        record::open(&path)
+            .await?
+            .ok_or_else(no_such_key)?
+            .body_range(offset, len)
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
     async fn head(&self, key: &str) -> Result<ObjectInfo> {
         let path = self.object_file(key)?;
         let opened = record::open(&path).await?.ok_or_else(no_such_key)?;

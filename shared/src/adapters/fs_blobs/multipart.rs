@@ -228,9 +228,13 @@ pub(super) async fn complete(
     let bytes = writer.written();
     writer.commit(&meta, &final_path).await?;
     blobs.announce(key, bytes, meta.etag);
-    tokio::fs::remove_dir_all(&upload.dir)
-        .await
-        .map_err(|e| io_error("removing a completed upload", e))?;
+    match tokio::fs::remove_dir_all(&upload.dir).await {
+        // A completion of the same upload running at the same time removed it first.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io_error("removing a completed upload", e));
+        }
+        _ => {}
+    }
     tracing::debug!(key, upload_id, parts = parts.len(), "multipart completed");
     Ok(())
 }

@@ -202,6 +202,26 @@ impl Opened {
         Ok(Bytes::from(body))
     }
 
+    /// Body bytes `offset .. offset + len`, cut at the body's end.
+    pub async fn body_range(mut self, offset: u64, len: u64) -> Result<Bytes> {
+        let start = offset.min(self.body_len);
+        let want = len.min(self.body_len - start);
+        let want = usize::try_from(want).map_err(|_| corrupt())?;
+        if want == 0 {
+            return Ok(Bytes::new());
+        }
+        self.file
+            .seek(SeekFrom::Start(start))
+            .await
+            .map_err(|e| io_error("seeking", e))?;
+        let mut body = vec![0u8; want];
+        self.file
+            .read_exact(&mut body)
+            .await
+            .map_err(|e| io_error("reading", e))?;
+        Ok(Bytes::from(body))
+    }
+
     /// A reader of exactly the body (not the metadata after it).
     pub async fn into_body_reader(mut self) -> Result<tokio::io::Take<tokio::fs::File>> {
         self.file

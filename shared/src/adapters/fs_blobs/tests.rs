@@ -502,3 +502,57 @@ async fn a_bounded_read_refuses_a_larger_object_before_reading_it() {
         4096
     );
 }
+
+/// Two deliveries of an archive job may complete its upload at the same moment: each sees
+/// the object whole, neither fails on the staging directory the other removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_completions_of_one_upload_at_once_leave_the_object_whole() {
+    let (_dir, blobs) = store();
+    let blobs = std::sync::Arc::new(blobs);
+    let key = "archives/e/a.zip";
+    let first = vec![7u8; 5 * 1024 * 1024];
+    for _ in 0..20 {
+        let upload = blobs
+            .create_multipart(key, "application/zip")
+            .await
+            .expect("create");
+        let parts = vec![
+            CompletedPart {
+                part_number: 1,
+                etag: blobs
+                    .upload_part(key, &upload, 1, Bytes::from(first.clone()))
+                    .await
+                    .expect("part 1"),
+            },
+            CompletedPart {
+                part_number: 2,
+                etag: blobs
+                    .upload_part(key, &upload, 2, Bytes::from_static(b"end"))
+                    .await
+                    .expect("part 2"),
+            },
+        ];
+        let complete =
+            |blobs: std::sync::Arc<FsBlobs>, upload: String, parts: Vec<CompletedPart>| {
+                tokio::spawn(async move { blobs.complete_multipart(key, &upload, &parts).await })
+            };
+        let a = complete(blobs.clone(), upload.clone(), parts.clone());
+        let b = complete(blobs.clone(), upload.clone(), parts.clone());
+        let outcomes = [a.await.expect("task"), b.await.expect("task")];
+        assert!(outcomes.iter().any(Result::is_ok), "{outcomes:?}");
+        for outcome in &outcomes {
+            // The loser may find the upload already gone or its parts taken: never an
+            // internal error.
+            if let Err(e) = outcome {
+                assert!(
+                    matches!(e, Error::NotFound { .. } | Error::Invalid { .. }),
+                    "{e:?}"
+                );
+            }
+        }
+        assert_eq!(
+            blobs.head(key).await.expect("head").bytes,
+            first.len() as u64 + 3
+        );
+    }
+}

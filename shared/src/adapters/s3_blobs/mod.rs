@@ -11,6 +11,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, Delete, ObjectIdentifier};
@@ -28,6 +29,8 @@ use crate::ports::{
 
 /// DeleteObjects takes at most this many keys per call.
 const DELETE_BATCH: usize = 1000;
+/// S3's largest object (5 TiB).
+const MAX_OBJECT_BYTES: u64 = 5 << 40;
 /// ListObjectsV2 and ListParts return at most this many entries per call.
 const LIST_MAX: u32 = 1000;
 
@@ -251,6 +254,37 @@ impl Blobs for S3Blobs {
             body.extend_from_slice(&chunk);
         }
         Ok(body.freeze())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
+        if len == 0 {
+            // `bytes=a-(a-1)` is not a range S3 accepts.
+            return Ok(Bytes::new());
+        }
+        // No object is larger than S3's 5 TiB: a longer window only asks for a last byte
+        // some servers cannot parse.
+        let last = offset.saturating_add(len.min(MAX_OBJECT_BYTES) - 1);
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={offset}-{last}"))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            // A range starting at or past the end: the object ends before it.
+            Err(e) if is_invalid_range(&e) => return Ok(Bytes::new()),
+            Err(e) => return Err(map_sdk_error("GetObject", e)),
+        };
+        let body = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::transient("reading an S3 object body failed", e))?;
+        Ok(body.into_bytes())
     }
 
     #[tracing::instrument(skip(self))]
@@ -521,6 +555,16 @@ impl Blobs for S3Blobs {
             Err(err) if err.is_not_found() => Ok(()),
             other => other.map(|_| ()),
         }
+    }
+}
+
+/// S3's answer to a range that starts past the object's end (`416 InvalidRange`).
+fn is_invalid_range<E: ProvideErrorMetadata>(err: &SdkError<E>) -> bool {
+    match err {
+        SdkError::ServiceError(service) => {
+            service.raw().status().as_u16() == 416 || service.err().code() == Some("InvalidRange")
+        }
+        _ => false,
     }
 }
 

@@ -116,6 +116,7 @@ pub(super) fn with_taken(mut photo: Photo, taken_at: Option<Timestamp>) -> Photo
         camera: Some("Canon EOS R5".to_owned()),
         format: "jpeg".to_owned(),
         variants: vec!["thumb".to_owned(), "web".to_owned()],
+        crc32: Some(0xCBF4_3926),
     });
     photo
 }
@@ -150,6 +151,7 @@ pub(super) fn new_job(event: &Event) -> Job {
         created_at: now(),
         expires_at: event.expires_at,
         version: 1,
+        archive: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Archive and derivative jobs.
 
-use shared::domain::{JobId, JobItem, JobKind, JobState, PhotoId};
+use shared::domain::{
+    ArchiveProgress, ArchiveUpload, JobId, JobItem, JobKind, JobState, PhotoId,
+};
 use shared::ports::Catalog;
 
 use super::builders::*;
@@ -26,9 +28,22 @@ pub async fn job_round_trips_and_updates_conditionally(catalog: &dyn Catalog) {
         key: Some("archives/x.zip".to_owned()),
         error: None,
     }];
+    running.archive = Some(ArchiveProgress {
+        manifest_key: Some("archives/e/a.manifest-1.json".to_owned()),
+        upload: Some(ArchiveUpload {
+            upload_id: "upload-1".to_owned(),
+            archive_bytes: 5_000_000_000,
+            part_bytes: 8 << 20,
+            part_count: 597,
+            parts_done: 3,
+        }),
+        ready_at: None,
+        failure: None,
+    });
     let updated = catalog.update_job(&running).await.expect("update");
     assert_eq!(updated.version, job.version + 1);
     assert_eq!(updated.items, running.items);
+    assert_eq!(updated.archive, running.archive);
     assert_eq!(
         catalog
             .get_job(event.event_id, job.job_id)
