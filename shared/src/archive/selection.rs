@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 
-use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -15,7 +14,7 @@ use crate::domain::{
     AccessCode, EventId, Grant, JobId, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, keys,
 };
 use crate::error::{Error, Result};
-use crate::ports::{Blobs, Catalog, PhotoQuery, PhotoSort};
+use crate::ports::{Blobs, Catalog, MAX_GET_PHOTOS, PhotoQuery, PhotoSort};
 
 /// The photos a viewer asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +47,7 @@ impl ArchiveSelection {
         }
         ids.sort_unstable();
         ids.dedup();
-        let granted = GrantCheck::new(&code.grant);
-        if !ids.iter().all(|id| granted.covers(*id)) {
+        if !ids.iter().all(|id| code.grant.covers(*id)) {
             return Err(Error::not_found("photo_not_found", "no such photo"));
         }
         Ok(Self::Photos(ids))
@@ -161,7 +159,6 @@ pub async fn resolve(
     if code.revoked_at.is_some() || code.valid_until.is_some_and(|t| t.has_passed(now)) {
         return Err(code_gone());
     }
-    let granted = GrantCheck::new(&code.grant);
     let mut photos = match request.photo_count {
         None => ready_photos(catalog, event).await?,
         Some(count) => {
@@ -169,7 +166,7 @@ pub async fn resolve(
             get_photos(catalog, event, &ids).await?
         }
     };
-    photos.retain(|p| p.status == PhotoStatus::Ready && granted.covers(p.photo_id));
+    photos.retain(|p| p.status == PhotoStatus::Ready && code.grant.covers(p.photo_id));
     photos.sort_unstable_by_key(|p| p.photo_id);
     Ok(photos)
 }
@@ -198,46 +195,13 @@ async fn ready_photos(catalog: &dyn Catalog, event: EventId) -> Result<Vec<Photo
     }
 }
 
-/// Photo reads in flight at once while resolving an explicit selection.
-const PHOTO_READS_IN_FLIGHT: usize = 16;
-
-/// The photos with these ids that still exist. One function so it can move to the
-/// catalog's batch read when that lands.
+/// The photos with these ids that still exist, in batched reads.
 async fn get_photos(catalog: &dyn Catalog, event: EventId, ids: &[PhotoId]) -> Result<Vec<Photo>> {
-    let found: Vec<Option<Photo>> = futures::stream::iter(ids.iter().copied())
-        .map(|id| async move {
-            match catalog.get_photo(event, id).await {
-                Ok(photo) => Ok(Some(photo)),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
-        .buffered(PHOTO_READS_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-/// `Grant::covers` with a set for long photo lists.
-enum GrantCheck<'a> {
-    All,
-    Photos(HashSet<&'a PhotoId>),
-}
-
-impl<'a> GrantCheck<'a> {
-    fn new(grant: &'a Grant) -> Self {
-        match grant {
-            Grant::All => Self::All,
-            Grant::Photos(ids) => Self::Photos(ids.iter().collect()),
-        }
+    let mut photos = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_GET_PHOTOS) {
+        photos.extend(catalog.get_photos(event, chunk).await?);
     }
-
-    fn covers(&self, id: PhotoId) -> bool {
-        match self {
-            Self::All => true,
-            Self::Photos(ids) => ids.contains(&id),
-        }
-    }
+    Ok(photos)
 }
 
 #[cfg(test)]

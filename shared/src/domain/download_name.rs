@@ -98,6 +98,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hostile_names_inject_neither_a_header_nor_a_path() {
+        for hostile in [
+            "a\"; filename=evil.exe",
+            "line\r\nSet-Cookie: x=1",
+            "nul\0byte.jpg",
+            "../../etc/passwd",
+            "..\\..\\boot.ini",
+            "x;y.jpg",
+            "%22quoted%22.jpg",
+            "..",
+            "",
+        ] {
+            let header = attachment(hostile, "photo");
+            assert!(
+                !header.contains(['\r', '\n', '\0']),
+                "{hostile:?}: {header}"
+            );
+            // Exactly the two quotes of the fallback, and two `;` separators.
+            assert_eq!(header.matches('"').count(), 2, "{hostile:?}: {header}");
+            assert_eq!(header.matches(';').count(), 2, "{hostile:?}: {header}");
+            assert!(!header.contains('/') && !header.contains('\\'), "{header}");
+            assert!(
+                lambda_http::http::HeaderValue::from_str(&header).is_ok(),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
     fn a_plain_name_is_quoted_and_encoded() {
         assert_eq!(
             attachment("Wedding 2026.zip", "x"),

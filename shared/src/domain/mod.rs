@@ -4,7 +4,6 @@ pub mod access_code;
 pub mod caller;
 pub mod client_address;
 pub mod cursor;
-pub mod disposition;
 pub mod download_name;
 pub mod event;
 pub mod ids;

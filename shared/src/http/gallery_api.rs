@@ -12,7 +12,7 @@ use super::{
     HttpApi, PathParams, Route, Router, bearer_token, client_address, json_body, json_response,
     page_request,
 };
-use crate::domain::{Cursor, Page};
+use crate::domain::{Cursor, JobId, Page};
 use crate::error::Result;
 use crate::services::{Deps, gallery};
 
@@ -27,6 +27,10 @@ pub enum GalleryRoute {
     ListPhotos,
     /// `GET /api/g/{username}/{slug}/photos/{photo_id}/download`
     Download,
+    /// `POST /api/g/{username}/{slug}/archives`
+    RequestArchive,
+    /// `GET /api/g/{username}/{slug}/archives/{archive_id}`
+    ArchiveStatus,
 }
 
 /// The route table.
@@ -43,6 +47,16 @@ pub fn router() -> &'static Router<GalleryRoute> {
                 Method::GET,
                 "/api/g/{username}/{slug}/photos/{photo_id}/download",
                 Download,
+            ),
+            Route::new(
+                Method::POST,
+                "/api/g/{username}/{slug}/archives",
+                RequestArchive,
+            ),
+            Route::new(
+                Method::GET,
+                "/api/g/{username}/{slug}/archives/{archive_id}",
+                ArchiveStatus,
             ),
         ])
     })
@@ -112,6 +126,22 @@ async fn dispatch(
             json_response(
                 200,
                 &gallery::download(deps, &viewer, params.photo_id()?).await?,
+            )
+        }
+        RequestArchive => {
+            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+            let body = json_body(req, max)?;
+            json_response(
+                202,
+                &gallery::request_archive(deps, &viewer, body).await?,
+            )
+        }
+        ArchiveStatus => {
+            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+            let archive_id = JobId::parse(params.get("archive_id")?)?;
+            json_response(
+                200,
+                &gallery::archive_status(deps, &viewer, archive_id).await?,
             )
         }
     })

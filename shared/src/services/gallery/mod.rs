@@ -5,12 +5,14 @@
 //! event (or the tombstone of a deleted one) answers 410 on every route, before anything
 //! else is looked at.
 
+mod archives;
 mod landing;
 mod photos;
 mod throttle;
 mod unlock;
 mod viewer;
 
+pub use archives::{RequestArchive, archive_status, request_archive};
 pub use landing::{Landing, landing};
 pub use photos::{Download, ViewerPhoto, download, list_photos};
 pub use unlock::{Unlock, Unlocked, unlock};

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::domain::{
-    Cursor, EventId, Grant, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, disposition,
+    Cursor, EventId, Grant, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp,
+    download_name,
     keys,
 };
 use crate::error::{Error, Result};
@@ -169,7 +170,7 @@ pub async fn download(deps: &Deps, viewer: &Viewer, photo_id: PhotoId) -> Result
         Err(e) => return Err(e),
     };
     let key = keys::original(&photo.owner_id, photo.event_id, photo.photo_id);
-    let disposition = disposition::attachment(&photo.filename);
+    let disposition = download_name::attachment(&photo.filename, "photo");
     let signed =
         deps.blobs
             .presign_get(&key, Some(&disposition), Presign::now(DOWNLOAD_URL_SECS))?;
