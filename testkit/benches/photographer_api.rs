@@ -204,8 +204,11 @@ fn presign_once(
     let started = Instant::now();
     let response = rt.block_on(shared::http::handle::<presign_api::PresignApi>(deps, req));
     let took = started.elapsed();
-    rt.block_on(deps.catalog.delete_event(event_id, None))
-        .expect("remove the benchmark event");
+    rt.block_on(async {
+        let event = deps.catalog.get_event_live_or_expired(event_id).await?;
+        deps.catalog.delete_event(&event, None).await
+    })
+    .expect("remove the benchmark event");
     (response, took)
 }
 

@@ -131,9 +131,14 @@ async fn upload_landing_after_its_event_was_deleted_is_deleted_with_its_derivati
         .put(&stale, Bytes::from_static(b"old"), "image/jpeg")
         .await
         .expect("stale derivative");
+    let event = world
+        .catalog
+        .get_event_live_or_expired(photo.event_id)
+        .await
+        .expect("the event");
     world
         .catalog
-        .delete_event(photo.event_id, None)
+        .delete_event(&event, None)
         .await
         .expect("delete event");
     let outcomes = handle_message(&world.deps, &body_of(&sqs_event_for(&key)))

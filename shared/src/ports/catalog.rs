@@ -160,14 +160,13 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     /// (`TooLarge`, code `event_photo_limit`) or go below zero. Returns the new count.
     /// Leaves `version` alone, so uploads never make an edit of the event conflict.
     async fn add_photo_count(&self, event_id: EventId, delta: i64, limit: u64) -> Result<u64>;
-    /// Deletes the event row and every child row (photos, codes, jobs). With
-    /// `tombstone_until`, the public path stays claimed and answers `Expired` until then;
-    /// without, the slug is free again. Deleting a missing event is not an error.
-    async fn delete_event(
-        &self,
-        event_id: EventId,
-        tombstone_until: Option<Timestamp>,
-    ) -> Result<()>;
+    /// Deletes the event's row and every child row (photos, codes, jobs). With
+    /// `tombstone_until`, its public path (`owner_id`, `slug`) stays claimed and answers
+    /// `Expired` until then — also when the row itself is already gone (DynamoDB's TTL
+    /// removed it; the reaper has the event from the stream) — unless another event holds
+    /// the path now; without, the slug is free again. Deleting a missing event is not an
+    /// error.
+    async fn delete_event(&self, event: &Event, tombstone_until: Option<Timestamp>) -> Result<()>;
     /// Events whose `expires_at` has passed at `now` but whose rows remain (for the reaper).
     async fn list_expired_events(&self, now: Timestamp, page: &PageRequest) -> Result<Page<Event>>;
 

@@ -69,7 +69,7 @@ pub async fn reap_event(deps: &ReaperDeps, event: &Event) -> Result<ReapReport> 
     }
     let tombstone_until = event.expires_at.plus_secs(TOMBSTONE_SECS);
     deps.catalog
-        .delete_event(event.event_id, Some(tombstone_until))
+        .delete_event(event, Some(tombstone_until))
         .await?;
     info!(event_id = %event.event_id, objects = report.objects, "expired event reaped");
     Ok(report)

@@ -259,7 +259,7 @@ pub async fn delete(deps: &Deps, caller: &Caller, event_id: EventId) -> Result<(
     for prefix in keys::event_prefixes(&event.owner_id, event.event_id) {
         objects += deps.blobs.delete_prefix(&prefix).await?;
     }
-    deps.catalog.delete_event(event.event_id, None).await?;
+    deps.catalog.delete_event(&event, None).await?;
     info!(event_id = %event.event_id, objects, "event deleted");
     Ok(())
 }

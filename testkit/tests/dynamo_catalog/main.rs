@@ -259,7 +259,7 @@ async fn ending_an_event_deletes_its_children_outright() {
         Err(Error::Expired { .. })
     ));
     catalog
-        .delete_event(event.event_id, None)
+        .delete_event(&event, None)
         .await
         .expect("delete what remains");
     assert!(matches!(

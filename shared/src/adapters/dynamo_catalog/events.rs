@@ -376,10 +376,10 @@ impl DynamoCatalog {
 
     pub(super) async fn delete_event_rows(
         &self,
-        event_id: EventId,
+        event: &Event,
         tombstone_until: Option<Timestamp>,
     ) -> Result<()> {
-        let event = self.load_event(event_id).await?;
+        let event_id = event.event_id;
         let id = event_id.to_string();
         // Children first: if this fails half-way, the event row is still there for the
         // reaper to find and retry.
@@ -393,9 +393,6 @@ impl DynamoCatalog {
             ),
             self.delete_partition(&self.tables.jobs, attr::EVENT_ID, attr::JOB_ID, &id),
         )?;
-        let Some(event) = event else {
-            return Ok(());
-        };
         let table = &self.tables.events;
         let claim_pk = path_pk(&event.owner_id, &event.slug);
         let row = TransactWriteItem::builder()

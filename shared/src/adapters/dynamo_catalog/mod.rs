@@ -286,12 +286,8 @@ impl Catalog for DynamoCatalog {
         self.add_to_photo_count(event_id, delta, limit).await
     }
 
-    async fn delete_event(
-        &self,
-        event_id: EventId,
-        tombstone_until: Option<Timestamp>,
-    ) -> Result<()> {
-        self.delete_event_rows(event_id, tombstone_until).await
+    async fn delete_event(&self, event: &Event, tombstone_until: Option<Timestamp>) -> Result<()> {
+        self.delete_event_rows(event, tombstone_until).await
     }
 
     async fn list_expired_events(&self, now: Timestamp, page: &PageRequest) -> Result<Page<Event>> {

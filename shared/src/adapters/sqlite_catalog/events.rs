@@ -331,10 +331,10 @@ pub(super) fn add_photo_count(
 
 pub(super) fn delete(
     conn: &mut Connection,
-    event_id: EventId,
+    event: &Event,
     tombstone_until: Option<Timestamp>,
 ) -> Result<()> {
-    let id = event_id.to_string();
+    let id = event.event_id.to_string();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -346,18 +346,32 @@ pub(super) fn delete(
     ] {
         tx.execute(sql, [&id]).map_err(db_err)?;
     }
-    release_path(&tx, &id, tombstone_until)?;
+    release_path(&tx, event, tombstone_until)?;
     tx.commit().map_err(db_err)
 }
 
-/// Only the path this event still holds is touched: a newer event may have claimed it.
-fn release_path(tx: &Transaction<'_>, id: &str, tombstone_until: Option<Timestamp>) -> Result<()> {
+/// Only the path this event still holds (or a free one) is touched: a newer event may have
+/// claimed it.
+fn release_path(
+    tx: &Transaction<'_>,
+    event: &Event,
+    tombstone_until: Option<Timestamp>,
+) -> Result<()> {
+    let id = event.event_id.to_string();
     match tombstone_until {
         Some(until) => tx.execute(
-            "UPDATE event_paths SET tombstone_until = ?2 WHERE event_id = ?1",
-            params![id, until.epoch_secs()],
+            "INSERT INTO event_paths (owner_id, slug, event_id, tombstone_until) \
+             VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (owner_id, slug) DO UPDATE SET tombstone_until = excluded.tombstone_until \
+             WHERE event_paths.event_id = excluded.event_id",
+            params![
+                event.owner_id.to_string(),
+                event.slug,
+                id,
+                until.epoch_secs()
+            ],
         ),
-        None => tx.execute("DELETE FROM event_paths WHERE event_id = ?1", [id]),
+        None => tx.execute("DELETE FROM event_paths WHERE event_id = ?1", [&id]),
     }
     .map(drop)
     .map_err(db_err)

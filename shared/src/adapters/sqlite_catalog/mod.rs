@@ -171,12 +171,9 @@ impl Catalog for SqliteCatalog {
     }
 
     #[instrument(level = "debug", skip(self))]
-    async fn delete_event(
-        &self,
-        event_id: EventId,
-        tombstone_until: Option<Timestamp>,
-    ) -> Result<()> {
-        self.run(move |c| events::delete(c, event_id, tombstone_until))
+    async fn delete_event(&self, event: &Event, tombstone_until: Option<Timestamp>) -> Result<()> {
+        let event = event.clone();
+        self.run(move |c| events::delete(c, &event, tombstone_until))
             .await
     }
 

@@ -163,7 +163,7 @@ pub async fn find_event_by_path_of_expired_event_is_expired(catalog: &dyn Catalo
 pub async fn tombstone_answers_expired_and_keeps_the_slug_taken(catalog: &dyn Catalog) {
     let event = insert_live_event(catalog).await;
     catalog
-        .delete_event(event.event_id, Some(future()))
+        .delete_event(&event, Some(future()))
         .await
         .expect("delete with tombstone");
     expect_err!(catalog.get_event(event.event_id).await, NotFound);
@@ -182,7 +182,7 @@ pub async fn tombstone_answers_expired_and_keeps_the_slug_taken(catalog: &dyn Ca
 pub async fn slug_is_free_again_after_delete_without_tombstone(catalog: &dyn Catalog) {
     let event = insert_live_event(catalog).await;
     catalog
-        .delete_event(event.event_id, None)
+        .delete_event(&event, None)
         .await
         .expect("delete");
     expect_err!(catalog.get_event(event.event_id).await, NotFound);
@@ -204,11 +204,48 @@ pub async fn slug_is_free_again_after_delete_without_tombstone(catalog: &dyn Cat
     );
 }
 
+/// An event whose row is already gone (DynamoDB's TTL removed it; the reaper has it from
+/// the stream) still gets its tombstone, unless another event holds its path by then.
+pub async fn tombstone_is_kept_for_an_event_whose_row_is_gone(catalog: &dyn Catalog) {
+    let event = insert_live_event(catalog).await;
+    catalog
+        .delete_event(&event, None)
+        .await
+        .expect("the row goes first");
+    catalog
+        .delete_event(&event, Some(future()))
+        .await
+        .expect("then the reaper's tombstone");
+    expect_err!(
+        catalog
+            .find_event_by_path(&event.owner_id, &event.slug)
+            .await,
+        Expired
+    );
+
+    let gone = insert_live_event(catalog).await;
+    catalog.delete_event(&gone, None).await.expect("delete");
+    let successor = new_event(&gone.owner_id, &gone.slug, now(), future());
+    insert_event(catalog, &successor).await;
+    catalog
+        .delete_event(&gone, Some(future()))
+        .await
+        .expect("a late tombstone of the old event");
+    assert_eq!(
+        catalog
+            .find_event_by_path(&gone.owner_id, &gone.slug)
+            .await
+            .expect("the successor keeps its path")
+            .event_id,
+        successor.event_id
+    );
+}
+
 /// A tombstone whose time has passed no longer holds the slug.
 pub async fn slug_is_free_again_once_the_tombstone_has_passed(catalog: &dyn Catalog) {
     let event = insert_live_event(catalog).await;
     catalog
-        .delete_event(event.event_id, Some(past()))
+        .delete_event(&event, Some(past()))
         .await
         .expect("delete with a past tombstone");
     expect_err!(
@@ -313,7 +350,7 @@ pub async fn delete_event_removes_photos_codes_and_jobs(catalog: &dyn Catalog) {
     catalog.insert_job(&other_job).await.expect("other job");
 
     catalog
-        .delete_event(event.event_id, None)
+        .delete_event(&event, None)
         .await
         .expect("delete");
 
@@ -372,15 +409,18 @@ pub async fn delete_event_removes_photos_codes_and_jobs(catalog: &dyn Catalog) {
 
 /// Deleting an event that does not exist succeeds (twice, too).
 pub async fn delete_of_missing_event_is_not_an_error(catalog: &dyn Catalog) {
-    let id = EventId::generate();
-    catalog.delete_event(id, None).await.expect("missing");
     let event = insert_live_event(catalog).await;
+    let never_stored = new_event(&event.owner_id, "never-stored", now(), future());
     catalog
-        .delete_event(event.event_id, None)
+        .delete_event(&never_stored, None)
+        .await
+        .expect("missing");
+    catalog
+        .delete_event(&event, None)
         .await
         .expect("delete");
     catalog
-        .delete_event(event.event_id, None)
+        .delete_event(&event, None)
         .await
         .expect("delete again");
 }

@@ -74,6 +74,7 @@ macro_rules! catalog_conformance {
                 find_event_by_path_of_unknown_path_is_not_found,
                 find_event_by_path_of_expired_event_is_expired,
                 tombstone_answers_expired_and_keeps_the_slug_taken,
+                tombstone_is_kept_for_an_event_whose_row_is_gone,
                 slug_is_free_again_after_delete_without_tombstone,
                 slug_is_free_again_once_the_tombstone_has_passed,
                 update_event_with_fresh_version_increments_it,
