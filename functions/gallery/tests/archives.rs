@@ -67,8 +67,12 @@ fn id(body: &Value) -> String {
 
 async fn archives_are_asked_for_polled_and_kept_to_their_code(storage: Storage) {
     let g = Gallery::start(storage).await;
-    let a = g.photo("a.jpg", b"first original", PhotoStatus::Ready).await;
-    let b = g.photo("b.jpg", b"second original", PhotoStatus::Ready).await;
+    let a = g
+        .photo("a.jpg", b"first original", PhotoStatus::Ready)
+        .await;
+    let b = g
+        .photo("b.jpg", b"second original", PhotoStatus::Ready)
+        .await;
     let pending = g.photo("c.jpg", b"not yet", PhotoStatus::Pending).await;
     let (everything, _) = g.code(json!({"label": "All", "all": true})).await;
     let (only_a, _) = g.code(json!({"label": "A", "photo_ids": [a]})).await;
@@ -88,11 +92,18 @@ async fn archives_are_asked_for_polled_and_kept_to_their_code(storage: Storage) 
     // Another code can neither read it nor ask for what it does not grant.
     let (status, body) = g.status(&a_token, &id(&first)).await;
     assert_error(status, &body, 404, "archive_not_found");
-    for selection in [json!({"photo_ids": [b]}), json!({"photo_ids": [a, pending]})] {
+    for selection in [
+        json!({"photo_ids": [b]}),
+        json!({"photo_ids": [a, pending]}),
+    ] {
         let (status, body) = g.ask(&a_token, selection).await;
         assert_error(status, &body, 404, "photo_not_found");
     }
-    for bad in [json!({}), json!({"all": true, "photo_ids": [a]}), json!({"photo_ids": []})] {
+    for bad in [
+        json!({}),
+        json!({"all": true, "photo_ids": [a]}),
+        json!({"photo_ids": []}),
+    ] {
         let (status, body) = g.ask(&a_token, bad.clone()).await;
         assert_eq!(status, 422, "{bad}: {body}");
     }
@@ -107,7 +118,10 @@ async fn archives_are_asked_for_polled_and_kept_to_their_code(storage: Storage) 
     let (status, ready) = g.status(&all_token, &id(&first)).await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["state"], "ready", "{ready}");
-    assert_eq!((ready["done"].as_u64(), ready["total"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (ready["done"].as_u64(), ready["total"].as_u64()),
+        (Some(2), Some(2))
+    );
     let url = ready["url"].as_str().expect("url");
     let response = reqwest::get(url).await.expect("download");
     assert_eq!(response.status(), 200);
@@ -120,14 +134,18 @@ async fn archives_are_asked_for_polled_and_kept_to_their_code(storage: Storage) 
     assert!(disposition.contains("Wedding 2026.zip"), "{disposition}");
     let zip = response.bytes().await.expect("body");
     assert!(zip.starts_with(b"PK\x03\x04"), "a zip");
-    for (name, content) in [("a.jpg", &b"first original"[..]), ("b.jpg", b"second original")] {
-        let found = zip
-            .windows(name.len())
-            .any(|w| w == name.as_bytes())
+    for (name, content) in [
+        ("a.jpg", &b"first original"[..]),
+        ("b.jpg", b"second original"),
+    ] {
+        let found = zip.windows(name.len()).any(|w| w == name.as_bytes())
             && zip.windows(content.len()).any(|w| w == content);
         assert!(found, "{name} in the zip");
     }
-    assert!(!zip.windows(7).any(|w| w == b"not yet"), "the pending photo is not in it");
+    assert!(
+        !zip.windows(7).any(|w| w == b"not yet"),
+        "the pending photo is not in it"
+    );
 
     let (status, mine) = g.status(&a_token, &id(&mine)).await;
     assert_eq!(status, 200, "{mine}");

@@ -5,13 +5,11 @@
 //! (DynamoDB items are capped at 400 KB), so its ids are kept in an object beside the
 //! archive (`archives/{event}/{archive}.selection.json`) and the row keeps their count.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    AccessCode, EventId, Grant, JobId, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, keys,
+    AccessCode, EventId, JobId, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp, keys,
 };
 use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog, MAX_GET_PHOTOS, PhotoQuery, PhotoSort};

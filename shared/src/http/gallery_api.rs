@@ -131,10 +131,7 @@ async fn dispatch(
         RequestArchive => {
             let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
             let body = json_body(req, max)?;
-            json_response(
-                202,
-                &gallery::request_archive(deps, &viewer, body).await?,
-            )
+            json_response(202, &gallery::request_archive(deps, &viewer, body).await?)
         }
         ArchiveStatus => {
             let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;

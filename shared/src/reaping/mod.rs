@@ -8,15 +8,19 @@
 //! timer. Everything here is idempotent and resumable: objects go first, rows last, so a
 //! run stopped halfway leaves the event row for the next run to find and finish.
 
+pub mod stream;
+
 use std::sync::Arc;
 
 use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::archive;
+use crate::config::Config;
 use crate::domain::{Event, PageRequest, Timestamp, keys};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog};
+use crate::wiring::{Adapters, Function};
 
 /// How long an expired event's public path answers 410 "expired" (then 404, and the slug
 /// is free again): 30 days.
@@ -32,6 +36,22 @@ pub struct ReaperDeps {
     pub catalog: Arc<dyn Catalog>,
     /// Objects to delete.
     pub blobs: Arc<dyn Blobs>,
+}
+
+impl ReaperDeps {
+    /// For the `reaper` function: the AWS adapters from [`Config`].
+    pub async fn from_env() -> Result<Self> {
+        let config = Config::from_env()?;
+        Ok(Self::new(Adapters::aws(&config, Function::Reaper).await?))
+    }
+
+    /// The deps over `adapters`.
+    pub fn new(adapters: Adapters) -> Self {
+        Self {
+            catalog: adapters.catalog,
+            blobs: adapters.blobs,
+        }
+    }
 }
 
 /// What one reaping did (logged, and read by tests and benchmarks).
@@ -99,11 +119,38 @@ pub async fn sweep(deps: &ReaperDeps, now: Timestamp) -> Result<ReapReport> {
         }
     }
     report.archives = delete_old_archives(deps, now).await?;
-    info!(events = report.events, objects = report.objects, archives = report.archives, "sweep done");
+    info!(
+        events = report.events,
+        objects = report.objects,
+        archives = report.archives,
+        "sweep done"
+    );
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
     }
+}
+
+/// One invocation of the `reaper` function: a batch of the events table's stream (it has
+/// `Records`; answered with the records to retry) or the daily schedule (anything else, an
+/// EventBridge event; a failed sweep fails the invocation so it is retried and alarmed).
+pub async fn handle_invocation(
+    deps: &ReaperDeps,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value> {
+    if payload.get("Records").is_some() {
+        let batch = serde_json::from_value(payload).map_err(|e| {
+            Error::invalid(
+                "invalid_stream_batch",
+                format!("not a DynamoDB stream batch: {e}"),
+            )
+        })?;
+        let response = stream::handle_stream_batch(deps, batch).await;
+        return serde_json::to_value(&response)
+            .map_err(|e| Error::internal("the stream response", e));
+    }
+    let report = sweep(deps, Timestamp::now()).await?;
+    serde_json::to_value(&report).map_err(|e| Error::internal("the sweep report", e))
 }
 
 /// Sweeps `archives/` whole (see [`crate::archive::sweep`] for what goes).
@@ -112,8 +159,7 @@ async fn delete_old_archives(deps: &ReaperDeps, now: Timestamp) -> Result<u64> {
     let mut page = PageRequest::first(1000);
     loop {
         let swept =
-            archive::sweep_archives(deps.catalog.as_ref(), deps.blobs.as_ref(), now, &page)
-                .await?;
+            archive::sweep_archives(deps.catalog.as_ref(), deps.blobs.as_ref(), now, &page).await?;
         deleted += swept.deleted;
         match swept.next {
             Some(cursor) => page = PageRequest::after(1000, cursor),

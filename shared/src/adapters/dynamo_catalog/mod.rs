@@ -52,6 +52,7 @@ mod ops;
 mod paging;
 mod photos;
 pub mod schema;
+mod stream;
 mod users;
 
 use std::time::Duration;
@@ -67,6 +68,7 @@ use tracing::{info, instrument};
 
 pub use schema::DynamoTables;
 use schema::{IndexKind, TableSpec};
+pub use stream::event_expired_by_ttl;
 
 use crate::domain::{
     AccessCode, Event, EventId, Job, JobId, Page, PageRequest, Photo, PhotoId, Timestamp, User,

@@ -4,8 +4,7 @@ use serde::Serialize;
 
 use crate::domain::{
     Cursor, EventId, Grant, Page, PageRequest, Photo, PhotoId, PhotoStatus, Timestamp,
-    download_name,
-    keys,
+    download_name, keys,
 };
 use crate::error::{Error, Result};
 use crate::ports::{MAX_GET_PHOTOS, PhotoQuery, PhotoSort, Presign};

@@ -181,10 +181,7 @@ pub async fn tombstone_answers_expired_and_keeps_the_slug_taken(catalog: &dyn Ca
 /// Deleting without a tombstone frees the slug: the path is unknown and can be claimed.
 pub async fn slug_is_free_again_after_delete_without_tombstone(catalog: &dyn Catalog) {
     let event = insert_live_event(catalog).await;
-    catalog
-        .delete_event(&event, None)
-        .await
-        .expect("delete");
+    catalog.delete_event(&event, None).await.expect("delete");
     expect_err!(catalog.get_event(event.event_id).await, NotFound);
     expect_err!(
         catalog
@@ -349,10 +346,7 @@ pub async fn delete_event_removes_photos_codes_and_jobs(catalog: &dyn Catalog) {
     let other_job = new_job(&other);
     catalog.insert_job(&other_job).await.expect("other job");
 
-    catalog
-        .delete_event(&event, None)
-        .await
-        .expect("delete");
+    catalog.delete_event(&event, None).await.expect("delete");
 
     expect_err!(catalog.get_event(event.event_id).await, NotFound);
     for photo in &photos {
@@ -415,10 +409,7 @@ pub async fn delete_of_missing_event_is_not_an_error(catalog: &dyn Catalog) {
         .delete_event(&never_stored, None)
         .await
         .expect("missing");
-    catalog
-        .delete_event(&event, None)
-        .await
-        .expect("delete");
+    catalog.delete_event(&event, None).await.expect("delete");
     catalog
         .delete_event(&event, None)
         .await

@@ -1,8 +1,6 @@
 //! Archive and derivative jobs.
 
-use shared::domain::{
-    ArchiveProgress, ArchiveUpload, JobId, JobItem, JobKind, JobState, PhotoId,
-};
+use shared::domain::{ArchiveProgress, ArchiveUpload, JobId, JobItem, JobKind, JobState, PhotoId};
 use shared::ports::Catalog;
 
 use super::builders::*;
