@@ -299,8 +299,8 @@ impl Blobs for Synthetic {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
         self.inner.put(key, body, content_type).await
     }
-    async fn get(&self, key: &str) -> Result<Bytes> {
-        self.inner.get(key).await
+    async fn get_bounded(&self, key: &str, max: u64) -> Result<Bytes> {
+        self.inner.get_bounded(key, max).await
     }
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
         let Some((_, _, photo)) = keys::parse_original(key) else {
@@ -331,8 +331,15 @@ impl Blobs for Synthetic {
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String> {
         self.inner.create_multipart(key, content_type).await
     }
-    fn presign_part(&self, key: &str, id: &str, n: u32, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_part(key, id, n, p)
+    fn presign_part(
+        &self,
+        key: &str,
+        id: &str,
+        n: u32,
+        len: u64,
+        p: Presign,
+    ) -> Result<PresignedRequest> {
+        self.inner.presign_part(key, id, n, len, p)
     }
     async fn upload_part(&self, key: &str, id: &str, n: u32, body: Bytes) -> Result<String> {
         self.inner.upload_part(key, id, n, body).await

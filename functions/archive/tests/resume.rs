@@ -139,8 +139,8 @@ impl Blobs for FailingSometimes {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
         self.call(self.inner.put(key, body, content_type)).await
     }
-    async fn get(&self, key: &str) -> Result<Bytes> {
-        self.call(self.inner.get(key)).await
+    async fn get_bounded(&self, key: &str, max: u64) -> Result<Bytes> {
+        self.call(self.inner.get_bounded(key, max)).await
     }
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
         self.call(self.inner.get_range(key, offset, len)).await
@@ -167,8 +167,15 @@ impl Blobs for FailingSometimes {
         self.call(self.inner.create_multipart(key, content_type))
             .await
     }
-    fn presign_part(&self, key: &str, id: &str, n: u32, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_part(key, id, n, p)
+    fn presign_part(
+        &self,
+        key: &str,
+        id: &str,
+        n: u32,
+        len: u64,
+        p: Presign,
+    ) -> Result<PresignedRequest> {
+        self.inner.presign_part(key, id, n, len, p)
     }
     async fn upload_part(&self, key: &str, id: &str, n: u32, body: Bytes) -> Result<String> {
         self.call(self.inner.upload_part(key, id, n, body)).await

@@ -4,62 +4,11 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use serde_json::{Value, json};
-use shared::archive::ArchiveDeps;
-use shared::archive::handler::handle_body;
 use shared::domain::PhotoStatus;
-use shared::ports::QueueConsumer;
 use support::Gallery;
 use testkit::api::Storage;
 use testkit::api_flows::assert_error;
-
-impl Gallery {
-    async fn ask(&self, token: &str, body: Value) -> (u16, Value) {
-        self.h
-            .send(self.req("request_archive").bearer(token).json(body))
-            .await
-    }
-
-    async fn status(&self, token: &str, archive_id: &str) -> (u16, Value) {
-        let req = self
-            .req("archive_status")
-            .path_replace("01JDQ0ARCH1VE0000000000000", archive_id)
-            .bearer(token);
-        self.h.send(req).await
-    }
-
-    /// Runs the `archive` function on every queued archive message, as its trigger would.
-    async fn build_queued_archives(&self) -> usize {
-        let deps = ArchiveDeps {
-            catalog: Arc::clone(&self.h.deps.catalog),
-            blobs: Arc::clone(&self.h.deps.blobs),
-            jobs_queue: self.h.jobs_queue.clone(),
-            max_entries: 20_000,
-        };
-        let mut built = 0;
-        loop {
-            let deliveries = self
-                .h
-                .jobs_queue
-                .receive(10, Duration::ZERO)
-                .await
-                .expect("receive");
-            if deliveries.is_empty() {
-                return built;
-            }
-            for delivery in deliveries {
-                handle_body(&deps, &delivery.body, None)
-                    .await
-                    .expect("the archive builds");
-                self.h.jobs_queue.ack(&delivery).await.expect("ack");
-                built += 1;
-            }
-        }
-    }
-}
 
 fn id(body: &Value) -> String {
     body["archive_id"].as_str().expect("archive_id").to_owned()

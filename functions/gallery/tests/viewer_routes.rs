@@ -167,6 +167,15 @@ async fn an_expired_event_answers_410_on_every_viewer_route() {
     let photo = g.photo("a.jpg", b"a", PhotoStatus::Ready).await;
     let (code, _) = g.code(json!({"label": "All", "all": true})).await;
     let token = g.token(&code).await;
+    let (status, asked) =
+        g.h.send(
+            g.req("request_archive")
+                .bearer(&token)
+                .json(json!({"all": true})),
+        )
+        .await;
+    assert_eq!(status, 202, "{asked}");
+    let archive_id = asked["archive_id"].as_str().expect("archive_id").to_owned();
     g.patch_event(json!({"expires_at": "2020-01-01T00:00:00Z"}))
         .await;
     for req in [
@@ -174,6 +183,12 @@ async fn an_expired_event_answers_410_on_every_viewer_route() {
         g.req("unlock").json(json!({ "code": code })),
         g.req("list_photos").bearer(&token),
         g.download(&photo, &token),
+        g.req("request_archive")
+            .bearer(&token)
+            .json(json!({"all": true})),
+        g.req("archive_status")
+            .path_replace("01JDQ0ARCH1VE0000000000000", &archive_id)
+            .bearer(&token),
         g.req("list_photos").no_bearer(),
     ] {
         let (status, body) = g.h.send(req).await;

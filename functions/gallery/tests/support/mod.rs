@@ -3,8 +3,14 @@
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde_json::{Value, json};
+use shared::archive::ArchiveDeps;
+use shared::archive::handler::handle_body;
 use shared::domain::PhotoStatus;
+use shared::ports::QueueConsumer;
 use shared::services::ApiLimits;
 use testkit::api::{ApiHarness, ApiRequest, Function, Photographer, Storage};
 use testkit::api_flows::{create_event, ev, mark_photo, upload_named_photo};
@@ -155,5 +161,82 @@ impl Gallery {
                 None => return ids,
             }
         }
+    }
+
+    /// `POST …/archives` with `token`.
+    pub async fn ask(&self, token: &str, body: Value) -> (u16, Value) {
+        self.h
+            .send(self.req("request_archive").bearer(token).json(body))
+            .await
+    }
+
+    /// `GET …/archives/{archive_id}` with `token`.
+    pub async fn status(&self, token: &str, archive_id: &str) -> (u16, Value) {
+        let req = self
+            .req("archive_status")
+            .path_replace("01JDQ0ARCH1VE0000000000000", archive_id)
+            .bearer(token);
+        self.h.send(req).await
+    }
+
+    /// Runs the `archive` function on every queued archive message, as its trigger would.
+    pub async fn build_queued_archives(&self) -> usize {
+        let deps = ArchiveDeps {
+            catalog: Arc::clone(&self.h.deps.catalog),
+            blobs: Arc::clone(&self.h.deps.blobs),
+            jobs_queue: self.h.jobs_queue.clone(),
+            max_entries: 20_000,
+        };
+        let mut built = 0;
+        loop {
+            let deliveries = self
+                .h
+                .jobs_queue
+                .receive(10, Duration::ZERO)
+                .await
+                .expect("receive");
+            if deliveries.is_empty() {
+                return built;
+            }
+            for delivery in deliveries {
+                handle_body(&deps, &delivery.body, None)
+                    .await
+                    .expect("the archive builds");
+                self.h.jobs_queue.ack(&delivery).await.expect("ack");
+                built += 1;
+            }
+        }
+    }
+}
+
+/// The entries of a stored (uncompressed, sizes in the local headers, no ZIP64) zip, as
+/// (name, bytes), read from its local headers in order.
+pub fn zip_entries(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([zip[at], zip[at + 1]]));
+    let u32_at =
+        |at: usize| u32::from_le_bytes([zip[at], zip[at + 1], zip[at + 2], zip[at + 3]]) as usize;
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while zip.get(at..at + 4) == Some(b"PK\x03\x04") {
+        let (size, name_len, extra_len) = (u32_at(at + 18), u16_at(at + 26), u16_at(at + 28));
+        let name = String::from_utf8(zip[at + 30..at + 30 + name_len].to_vec()).expect("UTF-8");
+        let data = at + 30 + name_len + extra_len;
+        entries.push((name, zip[data..data + size].to_vec()));
+        at = data + size;
+    }
+    entries
+}
+
+impl Gallery {
+    /// Builds whatever is queued, then downloads the archive `archive_id` of `token`'s code.
+    pub async fn built_archive(&self, token: &str, archive_id: &str) -> Vec<(String, Vec<u8>)> {
+        self.build_queued_archives().await;
+        let (status, ready) = self.status(token, archive_id).await;
+        assert_eq!(status, 200, "{ready}");
+        assert_eq!(ready["state"], "ready", "{ready}");
+        let url = ready["url"].as_str().expect("url");
+        let response = reqwest::get(url).await.expect("download the archive");
+        assert_eq!(response.status(), 200);
+        zip_entries(&response.bytes().await.expect("body"))
     }
 }
