@@ -26,12 +26,16 @@ use shared::reaping::{ReaperDeps, handle_invocation, sweep};
 #[allow(dead_code)]
 enum Keep {
     Local(tempfile::TempDir),
-    Aws {
-        moto: testkit::moto::MotoServer,
-        s3: testkit::s3::S3Server,
-        dynamo: aws_sdk_dynamodb::Client,
-        tables: DynamoTables,
-    },
+    Aws(Box<AwsKeep>),
+}
+
+/// The AWS emulators, and a raw DynamoDB client to play DynamoDB's TTL.
+#[allow(dead_code)]
+struct AwsKeep {
+    moto: testkit::moto::MotoServer,
+    s3: testkit::s3::S3Server,
+    dynamo: aws_sdk_dynamodb::Client,
+    tables: DynamoTables,
 }
 
 struct Stack {
@@ -72,12 +76,12 @@ impl Stack {
         Self::new(
             Arc::new(catalog),
             Arc::new(blobs),
-            Keep::Aws {
+            Keep::Aws(Box::new(AwsKeep {
                 moto,
                 s3,
                 dynamo,
                 tables,
-            },
+            })),
         )
     }
 
@@ -414,9 +418,10 @@ impl Stack {
     /// What DynamoDB's TTL does: the event row and its path claim disappear; returns the
     /// stream batch (as Lambda receives it) of the row's removal.
     async fn remove_by_ttl(&self, event: &Event, by: Option<Value>) -> Value {
-        let Keep::Aws { dynamo, tables, .. } = &self.keep else {
+        let Keep::Aws(aws) = &self.keep else {
             panic!("DynamoDB only");
         };
+        let (dynamo, tables) = (&aws.dynamo, &aws.tables);
         let pk = format!("event#{}", event.event_id);
         let key = aws_sdk_dynamodb::types::AttributeValue::S(pk.clone());
         let removed = dynamo
