@@ -21,7 +21,7 @@ use shared::domain::{
     AccessCode, Event, EventId, Grant, Job, JobId, JobKind, JobMessage, Photo, PhotoId,
     PhotoMetadata, PhotoStatus, Timestamp, UploadKind, UserId, keys,
 };
-use shared::ports::{Blobs, Catalog, Queue};
+use shared::ports::{Blobs, Catalog, QueueConsumer};
 
 /// Instantiates each listed test (an `async fn(World)`) on both storage stacks.
 #[macro_export]
@@ -31,7 +31,7 @@ macro_rules! on_both_stacks {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::common::World::local().await).await;
+                    super::$name($crate::common::World::local().await).await;
                 }
             )+
         }
@@ -39,7 +39,7 @@ macro_rules! on_both_stacks {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::common::World::aws().await).await;
+                    super::$name($crate::common::World::aws().await).await;
                 }
             )+
         }
