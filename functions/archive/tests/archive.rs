@@ -6,7 +6,7 @@ mod common;
 use aws_lambda_events::event::sqs::SqsEvent;
 use shared::archive::handler::handle_batch_until;
 use shared::archive::{ArchiveOutcome, ArchiveSelection, ArchiveState, archive_status};
-use shared::domain::{Grant, JobMessage, JobState, PhotoStatus, Timestamp, keys};
+use shared::domain::{Grant, GrantedPhotos, JobMessage, JobState, PhotoStatus, Timestamp, keys};
 
 use common::{World, content, read_with_both_readers, sha256_hex};
 
@@ -97,11 +97,11 @@ async fn everything_granted_means_the_codes_ready_photos_only(world: World) {
     let code = world
         .code(
             &event,
-            Grant::Photos(vec![
+            Grant::Photos(GrantedPhotos::from(vec![
                 ready[0].photo_id,
                 ready[1].photo_id,
                 pending[0].photo_id,
-            ]),
+            ])),
         )
         .await;
     let archive = world.request(&event, &code, ArchiveSelection::All).await;

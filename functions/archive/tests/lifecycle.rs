@@ -8,7 +8,7 @@ use shared::archive::{
     ArchiveSelection, ArchiveState, archive_status, process_archive_job, request_archive,
     sweep_archives,
 };
-use shared::domain::{Grant, JobState, PageRequest, PhotoId, Timestamp, keys};
+use shared::domain::{Grant, GrantedPhotos, JobState, PageRequest, PhotoId, Timestamp, keys};
 use shared::error::Error;
 
 use common::{World, content, read_with_both_readers};
@@ -206,7 +206,10 @@ async fn selections_are_checked_against_the_grant(world: World) {
         )
         .await;
     let code = world
-        .code(&event, Grant::Photos(vec![photos[0].photo_id]))
+        .code(
+            &event,
+            Grant::Photos(GrantedPhotos::from(vec![photos[0].photo_id])),
+        )
         .await;
     let ask = |selection| request_archive(&world.deps, &event, &code, selection, Timestamp::now());
 
