@@ -1,7 +1,7 @@
 //! Real zip readers on archives laid out by `shared::archive::zip`: Info-ZIP's `unzip -t`
 //! and Python's `zipfile` must open them, find every name and check every CRC — for a plain
-//! archive and for one with every ZIP64 record forced (the records a > 4 GiB or
-//! > 65,535-entry archive has, on an archive small enough for a unit test;
+//! archive and for one with every ZIP64 record forced (the records an archive over 4 GiB
+//! or 65,535 entries has, on an archive small enough for a unit test;
 //! `scripts/check-zip64` builds the real thing).
 
 use std::ops::Range;

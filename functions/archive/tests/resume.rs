@@ -119,7 +119,7 @@ impl FailingSometimes {
             return None;
         }
         let failure = self.failures.fetch_add(1, Ordering::SeqCst);
-        Some(failure % 2 == 0)
+        Some(failure.is_multiple_of(2))
     }
 
     async fn call<T>(&self, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {

@@ -53,10 +53,7 @@ enum Keep {
         server: tokio::task::JoinHandle<()>,
         dir: tempfile::TempDir,
     },
-    Aws {
-        moto: testkit::moto::MotoServer,
-        s3: testkit::s3::S3Server,
-    },
+    Aws(Box<(testkit::moto::MotoServer, testkit::s3::S3Server)>),
 }
 
 /// Real adapters and the archive deps over them.
@@ -120,7 +117,11 @@ impl World {
         )
         .await
         .expect("S3Blobs on s3s-fs");
-        Self::new(Arc::new(dynamo), Arc::new(blobs), Keep::Aws { moto, s3 })
+        Self::new(
+            Arc::new(dynamo),
+            Arc::new(blobs),
+            Keep::Aws(Box::new((moto, s3))),
+        )
     }
 
     fn new(catalog: Arc<dyn Catalog>, store: Arc<dyn Blobs>, keep: Keep) -> Self {
