@@ -10,3 +10,4 @@ pub mod fixtures;
 pub mod moto;
 pub mod openapi;
 pub mod s3;
+pub mod seed;

@@ -11,6 +11,8 @@ mod upload_ids;
 use upload_ids::AwsUploadIds;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -37,6 +39,7 @@ pub const BUCKET: &str = "picpass-test";
 pub struct S3Server {
     addr: SocketAddr,
     server: JoinHandle<()>,
+    requests: Arc<AtomicU64>,
     // Declared after `server` so the files outlive the tasks that may still touch them.
     _dir: tempfile::TempDir,
 }
@@ -49,8 +52,9 @@ impl S3Server {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("create a temp dir for s3s-fs");
         let fs = FileSystem::new(dir.path()).expect("s3s-fs opens its root directory");
+        let requests = Arc::new(AtomicU64::new(0));
         let service = {
-            let mut builder = S3ServiceBuilder::new(AwsUploadIds::new(fs));
+            let mut builder = S3ServiceBuilder::new(AwsUploadIds::new(fs, Arc::clone(&requests)));
             builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
             builder.build()
         };
@@ -84,6 +88,7 @@ impl S3Server {
         let this = Self {
             addr,
             server,
+            requests,
             _dir: dir,
         };
         this.client()
@@ -99,6 +104,11 @@ impl S3Server {
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// S3 requests served so far (every operation, the bucket's creation included).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// The bucket created at start.

@@ -138,101 +138,94 @@ impl HttpApi for EventsApi {
         params: PathParams,
         req: &Request,
     ) -> Result<Response<Body>> {
-        dispatch(deps, route, params, req).await
+        use EventsRoute::*;
+        let caller = caller(req)?;
+        let max = deps.limits.max_body_bytes;
+        let c = &caller;
+        Ok(match route {
+            GetMe => json_response(200, &profile::me(deps, c).await?),
+            PutMe => json_response(
+                200,
+                &profile::set_username(deps, c, json_body(req, max)?).await?,
+            ),
+            CreateEvent => {
+                json_response(201, &events::create(deps, c, json_body(req, max)?).await?)
+            }
+            ListEvents => page(events::list(deps, c, &page_request(req)?).await?),
+            GetEvent => json_response(200, &events::get(deps, c, params.event_id()?).await?),
+            PatchEvent => {
+                let event_id = params.event_id()?;
+                json_response(
+                    200,
+                    &events::patch(deps, c, event_id, json_body(req, max)?).await?,
+                )
+            }
+            DeleteEvent => {
+                events::delete(deps, c, params.event_id()?).await?;
+                no_content()
+            }
+            ListPhotos => {
+                let event_id = params.event_id()?;
+                let list = photos::ListPhotos {
+                    query: photo_query(req)?,
+                    page: page_request(req)?,
+                };
+                page(photos::list(deps, c, event_id, &list).await?)
+            }
+            GetPhoto => {
+                let (e, p) = ids(&params)?;
+                json_response(200, &photos::get(deps, c, e, p).await?)
+            }
+            DeletePhoto => {
+                let (e, p) = ids(&params)?;
+                photos::delete(deps, c, e, p).await?;
+                no_content()
+            }
+            RetryPhoto => {
+                let (e, p) = ids(&params)?;
+                json_response(200, &photos::retry(deps, c, e, p).await?)
+            }
+            DeriveOne => {
+                let (e, p) = ids(&params)?;
+                let body = json_body(req, max)?;
+                json_response(200, &derivatives::derive_one(deps, c, e, p, body).await?)
+            }
+            CreateDeriveJob => {
+                let event_id = params.event_id()?;
+                let body = json_body(req, max)?;
+                json_response(
+                    202,
+                    &derivatives::create_job(deps, c, event_id, body).await?,
+                )
+            }
+            GetDeriveJob => {
+                let (e, j) = (params.event_id()?, params.job_id()?);
+                json_response(200, &derivatives::get_job(deps, c, e, j).await?)
+            }
+            CreateCode => {
+                let event_id = params.event_id()?;
+                let body = json_body(req, max)?;
+                json_response(201, &codes::create(deps, c, event_id, body).await?)
+            }
+            ListCodes => {
+                let event_id = params.event_id()?;
+                page(codes::list(deps, c, event_id, &page_request(req)?).await?)
+            }
+            PatchCode => {
+                let event_id = params.event_id()?;
+                let body = json_body(req, max)?;
+                json_response(
+                    200,
+                    &codes::patch(deps, c, event_id, params.get("code")?, body).await?,
+                )
+            }
+            RevokeCode => {
+                let event_id = params.event_id()?;
+                codes::revoke(deps, c, event_id, params.get("code")?).await?;
+                no_content()
+            }
+        })
     }
-}
-
-async fn dispatch(
-    deps: &Deps,
-    route: EventsRoute,
-    params: PathParams,
-    req: &Request,
-) -> Result<Response<Body>> {
-    use EventsRoute::*;
-    let caller = caller(req)?;
-    let max = deps.limits.max_body_bytes;
-    let c = &caller;
-    Ok(match route {
-        GetMe => json_response(200, &profile::me(deps, c).await?),
-        PutMe => json_response(
-            200,
-            &profile::set_username(deps, c, json_body(req, max)?).await?,
-        ),
-        CreateEvent => json_response(201, &events::create(deps, c, json_body(req, max)?).await?),
-        ListEvents => page(events::list(deps, c, &page_request(req)?).await?),
-        GetEvent => json_response(200, &events::get(deps, c, params.event_id()?).await?),
-        PatchEvent => {
-            let event_id = params.event_id()?;
-            json_response(
-                200,
-                &events::patch(deps, c, event_id, json_body(req, max)?).await?,
-            )
-        }
-        DeleteEvent => {
-            events::delete(deps, c, params.event_id()?).await?;
-            no_content()
-        }
-        ListPhotos => {
-            let event_id = params.event_id()?;
-            let list = photos::ListPhotos {
-                query: photo_query(req)?,
-                page: page_request(req)?,
-            };
-            page(photos::list(deps, c, event_id, &list).await?)
-        }
-        GetPhoto => {
-            let (e, p) = ids(&params)?;
-            json_response(200, &photos::get(deps, c, e, p).await?)
-        }
-        DeletePhoto => {
-            let (e, p) = ids(&params)?;
-            photos::delete(deps, c, e, p).await?;
-            no_content()
-        }
-        RetryPhoto => {
-            let (e, p) = ids(&params)?;
-            json_response(200, &photos::retry(deps, c, e, p).await?)
-        }
-        DeriveOne => {
-            let (e, p) = ids(&params)?;
-            let body = json_body(req, max)?;
-            json_response(200, &derivatives::derive_one(deps, c, e, p, body).await?)
-        }
-        CreateDeriveJob => {
-            let event_id = params.event_id()?;
-            let body = json_body(req, max)?;
-            json_response(
-                202,
-                &derivatives::create_job(deps, c, event_id, body).await?,
-            )
-        }
-        GetDeriveJob => {
-            let (e, j) = (params.event_id()?, params.job_id()?);
-            json_response(200, &derivatives::get_job(deps, c, e, j).await?)
-        }
-        CreateCode => {
-            let event_id = params.event_id()?;
-            let body = json_body(req, max)?;
-            json_response(201, &codes::create(deps, c, event_id, body).await?)
-        }
-        ListCodes => {
-            let event_id = params.event_id()?;
-            page(codes::list(deps, c, event_id, &page_request(req)?).await?)
-        }
-        PatchCode => {
-            let event_id = params.event_id()?;
-            let body = json_body(req, max)?;
-            json_response(
-                200,
-                &codes::patch(deps, c, event_id, params.get("code")?, body).await?,
-            )
-        }
-        RevokeCode => {
-            let event_id = params.event_id()?;
-            codes::revoke(deps, c, event_id, params.get("code")?).await?;
-            no_content()
-        }
-    })
 }
 
 fn ids(params: &PathParams) -> Result<(crate::domain::EventId, crate::domain::PhotoId)> {

@@ -80,7 +80,52 @@ impl HttpApi for GalleryApi {
         params: PathParams,
         req: &Request,
     ) -> Result<Response<Body>> {
-        dispatch(deps, route, params, req).await
+        use GalleryRoute::*;
+        let (username, slug) = (params.get("username")?, params.get("slug")?);
+        let max = deps.limits.max_body_bytes;
+        Ok(match route {
+            Landing => json_response(200, &gallery::landing(deps, username, slug).await?),
+            Unlock => {
+                let addr = client_address(req, deps.behind_cloudfront)?;
+                let body = json_body(req, max)?;
+                json_response(
+                    200,
+                    &gallery::unlock(deps, username, slug, addr, body).await?,
+                )
+            }
+            ListPhotos => {
+                let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+                let page: Page<_> =
+                    gallery::list_photos(deps, &viewer, &page_request(req)?).await?;
+                json_response(
+                    200,
+                    &PageBody {
+                        items: page.items,
+                        next_cursor: page.next,
+                    },
+                )
+            }
+            Download => {
+                let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+                json_response(
+                    200,
+                    &gallery::download(deps, &viewer, params.photo_id()?).await?,
+                )
+            }
+            RequestArchive => {
+                let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+                let body = json_body(req, max)?;
+                json_response(202, &gallery::request_archive(deps, &viewer, body).await?)
+            }
+            ArchiveStatus => {
+                let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
+                let archive_id = JobId::parse(params.get("archive_id")?)?;
+                json_response(
+                    200,
+                    &gallery::archive_status(deps, &viewer, archive_id).await?,
+                )
+            }
+        })
     }
 }
 
@@ -89,57 +134,4 @@ impl HttpApi for GalleryApi {
 struct PageBody<T> {
     items: Vec<T>,
     next_cursor: Option<Cursor>,
-}
-
-async fn dispatch(
-    deps: &Deps,
-    route: GalleryRoute,
-    params: PathParams,
-    req: &Request,
-) -> Result<Response<Body>> {
-    use GalleryRoute::*;
-    let (username, slug) = (params.get("username")?, params.get("slug")?);
-    let max = deps.limits.max_body_bytes;
-    Ok(match route {
-        Landing => json_response(200, &gallery::landing(deps, username, slug).await?),
-        Unlock => {
-            let addr = client_address(req, deps.behind_cloudfront)?;
-            let body = json_body(req, max)?;
-            json_response(
-                200,
-                &gallery::unlock(deps, username, slug, addr, body).await?,
-            )
-        }
-        ListPhotos => {
-            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
-            let page: Page<_> = gallery::list_photos(deps, &viewer, &page_request(req)?).await?;
-            json_response(
-                200,
-                &PageBody {
-                    items: page.items,
-                    next_cursor: page.next,
-                },
-            )
-        }
-        Download => {
-            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
-            json_response(
-                200,
-                &gallery::download(deps, &viewer, params.photo_id()?).await?,
-            )
-        }
-        RequestArchive => {
-            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
-            let body = json_body(req, max)?;
-            json_response(202, &gallery::request_archive(deps, &viewer, body).await?)
-        }
-        ArchiveStatus => {
-            let viewer = gallery::viewer(deps, username, slug, bearer_token(req)).await?;
-            let archive_id = JobId::parse(params.get("archive_id")?)?;
-            json_response(
-                200,
-                &gallery::archive_status(deps, &viewer, archive_id).await?,
-            )
-        }
-    })
 }

@@ -77,51 +77,42 @@ impl HttpApi for PresignApi {
         params: PathParams,
         req: &Request,
     ) -> Result<Response<Body>> {
-        dispatch(deps, route, params, req).await
+        let caller = caller(req)?;
+        let max = deps.limits.max_body_bytes;
+        Ok(match route {
+            PresignRoute::CreateUploads => {
+                let event_id = params.event_id()?;
+                let body = json_body(req, max)?;
+                json_response(200, &uploads::create(deps, &caller, event_id, body).await?)
+            }
+            PresignRoute::SignParts => {
+                let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
+                let body = json_body(req, max)?;
+                json_response(
+                    200,
+                    &uploads::sign_parts(deps, &caller, event_id, photo_id, body).await?,
+                )
+            }
+            PresignRoute::ListParts => {
+                let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
+                json_response(
+                    200,
+                    &uploads::list_parts(deps, &caller, event_id, photo_id).await?,
+                )
+            }
+            PresignRoute::Complete => {
+                let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
+                let body = json_body(req, max)?;
+                json_response(
+                    200,
+                    &uploads::complete(deps, &caller, event_id, photo_id, body).await?,
+                )
+            }
+            PresignRoute::Abort => {
+                let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
+                uploads::abort(deps, &caller, event_id, photo_id).await?;
+                no_content()
+            }
+        })
     }
-}
-
-async fn dispatch(
-    deps: &Deps,
-    route: PresignRoute,
-    params: PathParams,
-    req: &Request,
-) -> Result<Response<Body>> {
-    let caller = caller(req)?;
-    let max = deps.limits.max_body_bytes;
-    Ok(match route {
-        PresignRoute::CreateUploads => {
-            let event_id = params.event_id()?;
-            let body = json_body(req, max)?;
-            json_response(200, &uploads::create(deps, &caller, event_id, body).await?)
-        }
-        PresignRoute::SignParts => {
-            let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
-            let body = json_body(req, max)?;
-            json_response(
-                200,
-                &uploads::sign_parts(deps, &caller, event_id, photo_id, body).await?,
-            )
-        }
-        PresignRoute::ListParts => {
-            let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
-            json_response(
-                200,
-                &uploads::list_parts(deps, &caller, event_id, photo_id).await?,
-            )
-        }
-        PresignRoute::Complete => {
-            let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
-            let body = json_body(req, max)?;
-            json_response(
-                200,
-                &uploads::complete(deps, &caller, event_id, photo_id, body).await?,
-            )
-        }
-        PresignRoute::Abort => {
-            let (event_id, photo_id) = (params.event_id()?, params.photo_id()?);
-            uploads::abort(deps, &caller, event_id, photo_id).await?;
-            no_content()
-        }
-    })
 }

@@ -12,7 +12,8 @@
 //! each part upload answered and puts it back into the listing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
@@ -22,15 +23,18 @@ use s3s_fs::FileSystem;
 #[derive(Debug)]
 pub(crate) struct AwsUploadIds {
     fs: FileSystem,
+    /// Requests served, every operation (read by benchmarks through `S3Server::requests`).
+    requests: Arc<AtomicU64>,
     open: Mutex<HashSet<String>>,
     /// ETag of each part stored, by (upload id, part number).
     part_etags: Mutex<HashMap<(String, i32), ETag>>,
 }
 
 impl AwsUploadIds {
-    pub(crate) fn new(fs: FileSystem) -> Self {
+    pub(crate) fn new(fs: FileSystem, requests: Arc<AtomicU64>) -> Self {
         Self {
             fs,
+            requests,
             open: Mutex::new(HashSet::new()),
             part_etags: Mutex::new(HashMap::new()),
         }
@@ -70,6 +74,7 @@ macro_rules! impl_s3 {
         impl S3 for AwsUploadIds {
             $(
                 async fn $method(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    self.requests.fetch_add(1, Ordering::Relaxed);
                     self.fs.$method(req).await
                 }
             )+
@@ -100,6 +105,7 @@ impl_s3! {
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let response = self.fs.create_multipart_upload(req).await?;
         if let Some(upload_id) = &response.output.upload_id {
             self.set_open(upload_id, true);
@@ -111,6 +117,7 @@ impl_s3! {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         self.ensure_open(&req.input.upload_id)?;
         let part = (req.input.upload_id.clone(), req.input.part_number);
         let response = self.fs.upload_part(req).await?;
@@ -127,6 +134,7 @@ impl_s3! {
         &self,
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         self.ensure_open(&req.input.upload_id)?;
         let upload_id = req.input.upload_id.clone();
         let mut response = self.fs.list_parts(req).await?;
@@ -148,6 +156,7 @@ impl_s3! {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
         self.ensure_open(&upload_id)?;
         let response = self.fs.complete_multipart_upload(req).await?;
@@ -159,6 +168,7 @@ impl_s3! {
         &self,
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
         self.ensure_open(&upload_id)?;
         let response = self.fs.abort_multipart_upload(req).await?;
