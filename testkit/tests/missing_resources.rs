@@ -2,12 +2,11 @@
 //! adapter reports it as an internal error (HTTP 500, logged as an error), never as a 404
 //! a client could take for "your thing is not there", and never as retryable.
 
-use bytes::Bytes;
 use shared::Error;
 use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
 use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::adapters::sqs_queue::SqsSender;
-use shared::domain::EventId;
+use shared::domain::{EventId, PageRequest};
 use shared::error::RetryClass;
 use shared::ports::{Blobs, Catalog, QueueSender};
 use testkit::moto::MotoServer;
@@ -53,8 +52,10 @@ async fn a_missing_bucket_is_a_server_error_not_a_404() {
     )
     .await
     .expect("S3Blobs");
+    // A listing, not a PUT: s3s-fs makes the directory of a PUT to an unknown bucket
+    // (S3 answers NoSuchBucket to both).
     let err = blobs
-        .put("originals/o/e/p", Bytes::from_static(b"x"), "image/jpeg")
+        .list("originals/", &PageRequest::first(10))
         .await
         .expect_err("no such bucket");
     assert_misconfiguration("S3", &err);

@@ -15,8 +15,8 @@ use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables, event_expire
 use shared::adapters::fs_blobs::FsBlobs;
 use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::domain::{
-    AccessCode, Event, EventId, Grant, JobId, Page, PageRequest, Photo, PhotoId, PhotoStatus,
-    Timestamp, UploadKind, UserId, keys,
+    AccessCode, Event, EventId, Grant, Job, JobId, JobKind, JobState, Page, PageRequest, Photo,
+    PhotoId, PhotoStatus, Timestamp, UploadKind, UserId, keys,
 };
 use shared::ports::blobs::{CompletedPart, ObjectInfo, PartInfo, PresignedRequest, PutConstraints};
 use shared::ports::{Blobs, Catalog, Presign};
@@ -138,7 +138,27 @@ impl Stack {
                 .await;
             }
         }
-        let archive = keys::archive(event.event_id, JobId::generate());
+        // An archive being built (its job row is what keeps it from the archive sweep).
+        let job = Job {
+            event_id: event.event_id,
+            job_id: JobId::generate(),
+            kind: JobKind::Archive,
+            state: JobState::Running,
+            total: 1,
+            done: 0,
+            failed: 0,
+            items: Vec::new(),
+            request: json!({}),
+            result_key: None,
+            created_at: now,
+            expires_at: event.expires_at,
+            version: 0,
+            archive: None,
+        };
+        if !event.is_expired(now) {
+            self.catalog.insert_job(&job).await.expect("job");
+        }
+        let archive = keys::archive(event.event_id, job.job_id);
         self.blobs
             .put(&archive, Bytes::from_static(b"PK"), "application/zip")
             .await

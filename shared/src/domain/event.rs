@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{EventId, PhotoId, UserId};
 use super::time::Timestamp;
+use crate::error::Error;
 
 /// Where on an image something is anchored (crop gravity, watermark position).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -83,6 +84,20 @@ pub struct Event {
     pub photo_count: u64,
     /// Optimistic-concurrency version, bumped by every update.
     pub version: u64,
+}
+
+/// How long an expired event's public path answers "expired" after its expiry (then it is
+/// unknown, and the slug is free again): 30 days.
+pub const TOMBSTONE_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// What a tombstoned public path answers: `Expired` saying when the event expired (its
+/// tombstone lasts [`TOMBSTONE_SECS`] from then).
+pub fn tombstone_expired(tombstone_until: Timestamp) -> Error {
+    let expired_at = tombstone_until.plus_secs(-TOMBSTONE_SECS);
+    Error::expired(
+        "event_expired",
+        format!("this gallery expired at {}", expired_at.to_rfc3339()),
+    )
 }
 
 impl Event {

@@ -17,7 +17,7 @@ pub mod validate;
 pub use access_code::{AccessCode, CodeText, Grant, GrantedPhotos, MAX_GRANT_PHOTOS};
 pub use caller::Caller;
 pub use cursor::{Cursor, Page, PageRequest};
-pub use event::{Event, Gravity, Watermark, WatermarkSource};
+pub use event::{Event, Gravity, TOMBSTONE_SECS, Watermark, WatermarkSource, tombstone_expired};
 pub use ids::{EventId, JobId, PhotoId, UserId};
 pub use job::{
     ArchiveProgress, ArchiveUpload, Job, JobFailure, JobItem, JobKind, JobMessage, JobState,

@@ -3,8 +3,9 @@
 //!
 //! Rules every adapter follows (the conformance suite checks each):
 //! - An expired row is gone, whatever the store still holds (TTL is lazy): reads of a child
-//!   row past its `expires_at` are `NotFound`, lists skip it. `get_event` and
-//!   `find_event_by_path` answer `Expired` (410) instead, so a stale link says "expired".
+//!   row past its `expires_at` are `NotFound`, lists skip it. `get_event` answers `Expired`
+//!   (410) instead, so a stale link says "expired"; `find_event_by_path` returns the expired
+//!   event (its caller says when it expired) and `Expired` for a tombstone.
 //! - Updates are conditional on `version`: the stored row must still have the caller's
 //!   version, else `Conflict`; the returned row carries `version + 1`.
 //! - Lists are cursor-paged; every item appears exactly once across pages, in order.
@@ -128,8 +129,10 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     /// checks that must come before expiry: ownership (another photographer's expired event
     /// is 404, not 410) and the expiry time an "expired" answer shows. `NotFound` if absent.
     async fn get_event_live_or_expired(&self, event_id: EventId) -> Result<Event>;
-    /// The event at a public path; `NotFound` if never claimed, `Expired` if the event has
-    /// expired or only its tombstone remains.
+    /// The event at a public path, live or expired (its row stays until the reaper deletes
+    /// it; the caller checks the expiry and can say when it was); `NotFound` if never
+    /// claimed or freed; `Expired` ([`crate::domain::tombstone_expired`], saying when the
+    /// event expired) if only its tombstone remains.
     async fn find_event_by_path(&self, owner_id: &UserId, slug: &str) -> Result<Event>;
     /// The owner's live events, newest first.
     async fn list_events_by_owner(

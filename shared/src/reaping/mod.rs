@@ -22,9 +22,7 @@ use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog};
 use crate::wiring::{Adapters, Function};
 
-/// How long an expired event's public path answers 410 "expired" (then 404, and the slug
-/// is free again): 30 days.
-pub const TOMBSTONE_SECS: i64 = 30 * 24 * 60 * 60;
+pub use crate::domain::TOMBSTONE_SECS;
 
 /// Events reaped per sweep page.
 const SWEEP_PAGE: u32 = 100;

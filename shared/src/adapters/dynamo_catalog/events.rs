@@ -12,7 +12,7 @@ use super::items::{
 use super::ops::through_transactions;
 use super::paging::{ListSpec, Source};
 use super::schema::{BY_OWNER, attr};
-use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
+use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId, tombstone_expired};
 use crate::error::{Error, Result};
 
 const TOMBSTONE_UNTIL: &str = "tombstone_until";
@@ -115,10 +115,11 @@ impl DynamoCatalog {
             .await?
             .ok_or_else(event_not_found)?;
         if let Some(until) = get_n(&claim, TOMBSTONE_UNTIL) {
-            return if Timestamp::from_epoch_secs(until).has_passed(Timestamp::now()) {
+            let until = Timestamp::from_epoch_secs(until);
+            return if until.has_passed(Timestamp::now()) {
                 Err(event_not_found())
             } else {
-                Err(event_expired())
+                Err(tombstone_expired(until))
             };
         }
         let event_id = get_s(&claim, attr::EVENT_ID)
@@ -128,7 +129,10 @@ impl DynamoCatalog {
                     "malformed item in {table} at key {pk}: no event_id"
                 ))
             })?;
-        let event = self.get_live_event(event_id).await?;
+        let event = self
+            .load_event(event_id)
+            .await?
+            .ok_or_else(event_not_found)?;
         if &event.owner_id != owner_id || event.slug != slug {
             return Err(event_not_found());
         }

@@ -153,7 +153,9 @@ impl FsBlobs {
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
-        match self.handle(request).await {
+        let (parts, body) = request.into_parts();
+        let mut body = Some(body);
+        match self.handle(parts, &mut body).await {
             Ok(response) => response,
             Err(refusal) => {
                 tracing::debug!(
@@ -161,17 +163,26 @@ impl FsBlobs {
                     status = refusal.status.as_u16(),
                     "presigned request refused"
                 );
+                // A body refused before it was read is read and dropped (up to a bound),
+                // so the client reads the refusal instead of a broken connection, as S3's
+                // clients do.
+                if let Some(unread) = body {
+                    drain(unread, MAX_DRAINED_BYTES).await;
+                }
                 error_response(&refusal)
             }
         }
     }
 
-    async fn handle<B>(&self, request: Request<B>) -> Result<Response<BlobBody>, Refusal>
+    async fn handle<B>(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: &mut Option<B>,
+    ) -> Result<Response<BlobBody>, Refusal>
     where
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
-        let (parts, body) = request.into_parts();
         let key = parts
             .uri
             .path()
@@ -240,6 +251,7 @@ impl FsBlobs {
                 content_length,
                 sha256_base64,
             } => {
+                let body = body.take().ok_or(INTERNAL)?;
                 self.put_object(&key, content_type, content_length, sha256_base64, body)
                     .await
             }
@@ -248,6 +260,7 @@ impl FsBlobs {
                 part_number,
                 content_length,
             } => {
+                let body = body.take().ok_or(INTERNAL)?;
                 self.put_part(&key, upload_id, part_number, content_length, body)
                     .await
             }
@@ -426,6 +439,27 @@ fn ok_with_etag(etag: &str) -> Response<BlobBody> {
         response.headers_mut().insert(header::ETAG, value);
     }
     response
+}
+
+/// Most bytes of a refused request's body read and dropped before answering.
+const MAX_DRAINED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads and drops `body` until its end or past `max` bytes (then the connection closes).
+async fn drain<B>(body: B, max: u64)
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let mut body = pin!(body);
+    let mut read = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            read = read.saturating_add(data.len() as u64);
+            if read > max {
+                return;
+            }
+        }
+    }
 }
 
 /// Streams exactly `length` body bytes into a new record in `dir`, hashing them. More or

@@ -9,7 +9,7 @@ use super::rows::{
     to_json, to_u64,
 };
 use super::versioned::VersionedRow;
-use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId};
+use crate::domain::{Event, EventId, Page, PageRequest, Timestamp, UserId, tombstone_expired};
 use crate::error::{Error, Result};
 use crate::ports::child_expiry;
 
@@ -190,12 +190,14 @@ pub(super) fn find_by_path(conn: &Connection, owner_id: &UserId, slug: &str) -> 
         .map_err(db_err)?;
     match claim {
         None => Err(not_found()),
-        Some((_, Some(until))) if until > now_secs() => Err(expired()),
+        Some((_, Some(until))) if until > now_secs() => {
+            Err(tombstone_expired(Timestamp::from_epoch_secs(until)))
+        }
         Some((_, Some(_))) => Err(not_found()),
         Some((holder, None)) => {
             let event_id = EventId::parse(&holder)
                 .map_err(|e| Error::internal("bad event id in event_paths", e))?;
-            live(load(conn, event_id)?)
+            load(conn, event_id)?.ok_or_else(not_found)
         }
     }
 }

@@ -47,18 +47,18 @@ pub async fn event_at(deps: &Deps, username: &str, slug: &str) -> Result<Event> 
     };
     match deps.catalog.find_event_by_path(&owner.user_id, slug).await {
         Ok(event) if !event.is_expired(Timestamp::now()) => Ok(event),
-        Ok(event) => Err(expired(Some(event.expires_at))),
+        Ok(event) => Err(expired(event.expires_at)),
         Err(e) if e.is_not_found() => Err(not_found()),
-        Err(Error::Expired { .. }) => Err(expired(None)),
+        // A tombstone: the adapter's message says when the event expired.
+        Err(Error::Expired { message, .. }) => Err(Error::expired("gallery_expired", message)),
         Err(e) => Err(e),
     }
 }
 
-/// The 410 of an expired gallery, saying when it expired if known.
-fn expired(at: Option<Timestamp>) -> Error {
-    let message = match at {
-        Some(at) => format!("this gallery expired at {}", at.to_rfc3339()),
-        None => "this gallery has expired".to_owned(),
-    };
-    Error::expired("gallery_expired", message)
+/// The 410 of an expired gallery, saying when it expired.
+fn expired(at: Timestamp) -> Error {
+    Error::expired(
+        "gallery_expired",
+        format!("this gallery expired at {}", at.to_rfc3339()),
+    )
 }

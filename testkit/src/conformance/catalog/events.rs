@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use shared::domain::{EventId, PageRequest, PhotoId, Watermark, WatermarkSource};
+use shared::Error;
+use shared::domain::{EventId, PageRequest, PhotoId, TOMBSTONE_SECS, Watermark, WatermarkSource};
 use shared::ports::{Catalog, PhotoQuery};
 
 use super::builders::*;
@@ -147,16 +148,34 @@ pub async fn find_event_by_path_of_unknown_path_is_not_found(catalog: &dyn Catal
     );
 }
 
-/// The path of an expired event answers `Expired`.
-pub async fn find_event_by_path_of_expired_event_is_expired(catalog: &dyn Catalog) {
+/// The path of an expired event whose row remains finds it, expiry and all (the gallery
+/// says when it expired); once tombstoned, the path answers `Expired` saying when.
+pub async fn find_event_by_path_of_expired_event_finds_it_then_its_tombstone(
+    catalog: &dyn Catalog,
+) {
     let event = new_event(&owner(), "old-party", now().plus_secs(-DAY), past());
     insert_event(catalog, &event).await;
-    expect_err!(
-        catalog
-            .find_event_by_path(&event.owner_id, &event.slug)
-            .await,
-        Expired
-    );
+    let found = catalog
+        .find_event_by_path(&event.owner_id, &event.slug)
+        .await
+        .expect("the expired event");
+    assert_eq!(found.event_id, event.event_id);
+    assert!(found.is_expired(now()));
+    let tombstone_until = event.expires_at.plus_secs(TOMBSTONE_SECS);
+    catalog
+        .delete_event(&event, Some(tombstone_until))
+        .await
+        .expect("reaped");
+    match catalog
+        .find_event_by_path(&event.owner_id, &event.slug)
+        .await
+    {
+        Err(Error::Expired { message, .. }) => assert!(
+            message.contains(&event.expires_at.to_rfc3339()),
+            "says when: {message}"
+        ),
+        other => panic!("expected Expired, got {other:?}"),
+    }
 }
 
 /// Deleting with a tombstone keeps the path answering `Expired` and the slug claimed.

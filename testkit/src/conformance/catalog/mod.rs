@@ -72,7 +72,7 @@ macro_rules! catalog_conformance {
                 slug_is_unique_per_owner_but_reusable_by_another_owner,
                 find_event_by_path_finds_the_live_event,
                 find_event_by_path_of_unknown_path_is_not_found,
-                find_event_by_path_of_expired_event_is_expired,
+                find_event_by_path_of_expired_event_finds_it_then_its_tombstone,
                 tombstone_answers_expired_and_keeps_the_slug_taken,
                 tombstone_is_kept_for_an_event_whose_row_is_gone,
                 slug_is_free_again_after_delete_without_tombstone,
