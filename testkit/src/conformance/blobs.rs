@@ -553,7 +553,10 @@ pub async fn presigned_part_of_another_length_is_refused(blobs: &dyn Blobs) {
         .create_multipart(key, "image/jpeg")
         .await
         .expect("create");
-    let body: Vec<u8> = (0..5 * MIB).map(|i| (i % 253) as u8).collect();
+    // Small enough for the whole request to be written before the store answers: a store
+    // may refuse on the headers and close without reading a large body (S3 does), which
+    // the client would see as a broken pipe instead of the refusal.
+    let body: Vec<u8> = (0..64 * 1024).map(|i| (i % 253) as u8).collect();
     let request = blobs
         .presign_part(key, &upload, 1, body.len() as u64, Presign::now(300))
         .expect("presign part");
