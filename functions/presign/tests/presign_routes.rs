@@ -524,8 +524,13 @@ async fn multipart_upload_round_trip(storage: Storage) {
         };
         let mut longer = chunk.to_vec();
         longer.extend_from_slice(b"more");
-        let refused = send(longer).await.expect("part PUT");
-        assert_eq!(refused.status().as_u16(), 403, "a part of another length");
+        // Refused on its signed length: a 403, or — when the store answers before reading
+        // the whole body, as S3 may — a connection closed under the client. Either way
+        // nothing is stored (the listing below has exactly the right parts).
+        match send(longer).await {
+            Ok(refused) => assert_eq!(refused.status().as_u16(), 403, "a part of another length"),
+            Err(e) => assert!(e.is_request(), "{e}"),
+        }
         let resp = send(chunk.to_vec()).await.expect("part PUT");
         assert_eq!(resp.status().as_u16(), 200, "part {}", part["part_number"]);
         let etag = resp
