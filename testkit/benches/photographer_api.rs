@@ -25,9 +25,7 @@ use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
-use shared::domain::{
-    Event, EventId, PageRequest, Photo, PhotoId, PhotoMetadata, PhotoStatus, Timestamp, UploadKind,
-};
+use shared::domain::{EventId, PageRequest};
 use shared::http::{events_api, presign_api};
 use shared::ports::PhotoQuery;
 use shared::services::{ApiLimits, Deps};
