@@ -121,7 +121,7 @@ pub(super) async fn upload_part(
         content_type: String::new(),
         etag: etag.clone(),
     };
-    record::write_staged(&upload.part_file(part_number), body, &meta).await?;
+    record::write(&upload.part_file(part_number), body, &meta).await?;
     Ok(etag)
 }
 

@@ -85,25 +85,7 @@ impl Writer {
     }
 
     /// Writes the metadata, makes the file durable and renames it to `destination`.
-    pub async fn commit(self, meta: &Meta, destination: &Path) -> Result<()> {
-        self.finish(meta, destination, Durability::Synced).await
-    }
-
-    /// Like [`Writer::commit`] without the fsync: for multipart parts, which only become
-    /// an object through a completion, and that writes and syncs the object. A part lost to
-    /// a machine crash (not a process crash: the page cache keeps it) reads as corrupt and
-    /// is uploaded again. One fsync per 8 MiB part held writes to the disk's synchronous
-    /// speed (an archive of 5 GB took 25 s against 3.9 s for `cat` + `sync`).
-    pub async fn commit_staged(self, meta: &Meta, destination: &Path) -> Result<()> {
-        self.finish(meta, destination, Durability::Staged).await
-    }
-
-    async fn finish(
-        mut self,
-        meta: &Meta,
-        destination: &Path,
-        durability: Durability,
-    ) -> Result<()> {
+    pub async fn commit(mut self, meta: &Meta, destination: &Path) -> Result<()> {
         let json = serde_json::to_vec(meta).map_err(|e| Error::internal("record metadata", e))?;
         let len = u32::try_from(json.len())
             .ok()
@@ -117,19 +99,10 @@ impl Writer {
             .write_all(&len.to_be_bytes())
             .await
             .map_err(|e| io_error("writing", e))?;
-        match durability {
-            Durability::Synced => self
-                .file
-                .sync_all()
-                .await
-                .map_err(|e| io_error("syncing", e))?,
-            // Written out, so the rename below cannot overtake buffered bytes.
-            Durability::Staged => self
-                .file
-                .flush()
-                .await
-                .map_err(|e| io_error("writing", e))?,
-        }
+        self.file
+            .sync_all()
+            .await
+            .map_err(|e| io_error("syncing", e))?;
         tokio::fs::rename(&self.temp, destination)
             .await
             .map_err(|e| io_error("publishing", e))?;
@@ -147,14 +120,7 @@ impl Drop for Writer {
     }
 }
 
-/// Whether a committed record is synced to disk first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    Synced,
-    Staged,
-}
-
-/// Writes a whole record at once, durably.
+/// Writes a whole record at once.
 pub async fn write(destination: &Path, body: &[u8], meta: &Meta) -> Result<()> {
     let dir = destination
         .parent()
@@ -162,16 +128,6 @@ pub async fn write(destination: &Path, body: &[u8], meta: &Meta) -> Result<()> {
     let mut writer = Writer::create(dir).await?;
     writer.write(body).await?;
     writer.commit(meta, destination).await
-}
-
-/// Writes a multipart part at once (see [`Writer::commit_staged`]).
-pub async fn write_staged(destination: &Path, body: &[u8], meta: &Meta) -> Result<()> {
-    let dir = destination
-        .parent()
-        .ok_or_else(|| Error::internal_msg("a record path has no directory"))?;
-    let mut writer = Writer::create(dir).await?;
-    writer.write(body).await?;
-    writer.commit_staged(meta, destination).await
 }
 
 /// An open record: its metadata, body length, and the file positioned nowhere in particular.

@@ -380,7 +380,7 @@ impl FsBlobs {
             etag: etag.clone(),
         };
         writer
-            .commit_staged(&meta, &upload.part_file(part_number))
+            .commit(&meta, &upload.part_file(part_number))
             .await
             .map_err(|_| INTERNAL)?;
         Ok(ok_with_etag(&etag))
