@@ -106,7 +106,7 @@ pub struct PhotoMetadata {
     pub variants: Vec<String>,
     /// CRC-32 (IEEE) of the original, recorded by the processor so a zip of the photo can
     /// write its headers before its data; absent for photos processed before it was kept.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crc32: Option<u32>,
 }
 
