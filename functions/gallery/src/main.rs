@@ -1,5 +1,5 @@
-//! Lambda `gallery`: the viewer routes (landing, unlock, granted photos, downloads). Everything
-//! but wiring lives in `shared::http::gallery_api`.
+//! Lambda `gallery`: the viewer routes (landing, unlock, granted photos, downloads, archives).
+//! Everything but wiring lives in `shared::http::gallery_api`.
 
 use lambda_http::{Error, service_fn};
 use shared::http::{self, gallery_api::GalleryApi};
