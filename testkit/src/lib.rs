@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_flows;
 pub mod aws;
 pub mod conformance;
+pub mod faulty_blobs;
 pub mod fixtures;
 pub mod moto;
 pub mod openapi;

@@ -8,14 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use shared::archive::{ArchiveOutcome, ArchiveSelection, process_archive_job};
-use shared::domain::{Event, Grant, JobId, JobState, Page, PageRequest, keys};
-use shared::error::{Error, Result};
-use shared::ports::{
-    Blobs, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
-};
+use shared::domain::{Event, Grant, JobId, JobState, PageRequest, keys};
+use shared::error::Error;
+use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
 
 use common::{World, content, read_with_both_readers, sha256_hex};
 
@@ -95,21 +91,15 @@ async fn a_build_stopped_by_its_deadline_after_every_step_resumes_into_the_same_
 /// before the call (nothing happened) and after it (it happened, but the caller cannot
 /// know). Which calls fail follows a fixed pseudo-random sequence: a strict "every k-th call"
 /// can fall in step with a retry that always makes the same calls, and never let it through.
-#[derive(Debug)]
-struct FailingSometimes {
-    inner: Arc<dyn Blobs>,
+#[derive(Debug, Default)]
+struct SometimesFailing {
     one_in: u32,
     calls: AtomicU32,
     failures: AtomicU32,
 }
 
-impl FailingSometimes {
-    fn injected() -> Error {
-        Error::transient("storage unavailable", std::io::Error::other("injected"))
-    }
-
-    /// `Some(before)` when this call is to fail.
-    fn fails(&self) -> Option<bool> {
+impl SometimesFailing {
+    fn fault(&self, _call: BlobCall) -> Option<Fault> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         // SplitMix64 of the call number: a fixed sequence, but in step with nothing.
         let mut x = u64::from(n).wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -119,76 +109,11 @@ impl FailingSometimes {
             return None;
         }
         let failure = self.failures.fetch_add(1, Ordering::SeqCst);
-        Some(failure.is_multiple_of(2))
-    }
-
-    async fn call<T>(&self, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        match self.fails() {
-            Some(true) => Err(Self::injected()),
-            Some(false) => {
-                work.await?;
-                Err(Self::injected())
-            }
-            None => work.await,
-        }
-    }
-}
-
-#[async_trait]
-impl Blobs for FailingSometimes {
-    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
-        self.call(self.inner.put(key, body, content_type)).await
-    }
-    async fn get_bounded(&self, key: &str, max: u64) -> Result<Bytes> {
-        self.call(self.inner.get_bounded(key, max)).await
-    }
-    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
-        self.call(self.inner.get_range(key, offset, len)).await
-    }
-    async fn head(&self, key: &str) -> Result<ObjectInfo> {
-        self.call(self.inner.head(key)).await
-    }
-    async fn delete(&self, key: &str) -> Result<()> {
-        self.call(self.inner.delete(key)).await
-    }
-    async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
-        self.call(self.inner.delete_prefix(prefix)).await
-    }
-    async fn list(&self, prefix: &str, page: &PageRequest) -> Result<Page<ObjectInfo>> {
-        self.call(self.inner.list(prefix, page)).await
-    }
-    fn presign_put(&self, key: &str, c: &PutConstraints, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_put(key, c, p)
-    }
-    fn presign_get(&self, key: &str, d: Option<&str>, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_get(key, d, p)
-    }
-    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String> {
-        self.call(self.inner.create_multipart(key, content_type))
-            .await
-    }
-    fn presign_part(
-        &self,
-        key: &str,
-        id: &str,
-        n: u32,
-        len: u64,
-        p: Presign,
-    ) -> Result<PresignedRequest> {
-        self.inner.presign_part(key, id, n, len, p)
-    }
-    async fn upload_part(&self, key: &str, id: &str, n: u32, body: Bytes) -> Result<String> {
-        self.call(self.inner.upload_part(key, id, n, body)).await
-    }
-    async fn list_parts(&self, key: &str, id: &str) -> Result<Vec<PartInfo>> {
-        self.call(self.inner.list_parts(key, id)).await
-    }
-    async fn complete_multipart(&self, key: &str, id: &str, parts: &[CompletedPart]) -> Result<()> {
-        self.call(self.inner.complete_multipart(key, id, parts))
-            .await
-    }
-    async fn abort_multipart(&self, key: &str, id: &str) -> Result<()> {
-        self.call(self.inner.abort_multipart(key, id)).await
+        Some(if failure.is_multiple_of(2) {
+            Fault::Before
+        } else {
+            Fault::After
+        })
     }
 }
 
@@ -208,13 +133,12 @@ async fn storage_failing_one_call_in_four_still_ends_in_a_valid_archive(mut worl
         .await;
     let code = world.code(&event, Grant::All).await;
     let archive = world.request(&event, &code, ArchiveSelection::All).await;
-    let failing = Arc::new(FailingSometimes {
-        inner: Arc::clone(&world.store),
+    let failing = Arc::new(SometimesFailing {
         one_in: 4,
-        calls: AtomicU32::new(0),
-        failures: AtomicU32::new(0),
+        ..SometimesFailing::default()
     });
-    world.wrap_blobs(|_| failing.clone());
+    let faults = Arc::clone(&failing);
+    world.wrap_blobs(|inner| Arc::new(FaultyBlobs::new(inner, move |call| faults.fault(call))));
     let message = World::message(&event, archive);
 
     let mut retries = 0;

@@ -1,19 +1,17 @@
 //! The `process` handler over real adapters (SqliteCatalog, FsBlobs) and the real pipeline,
 //! driven by the sample events in `events/process/`.
 
-use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use shared::domain::{JobState, Page, PageRequest, PhotoStatus, keys};
-use shared::error::{Error, Result};
-use shared::ports::{
-    Blobs, Catalog, CompletedPart, ObjectInfo, PartInfo, Presign, PresignedRequest, PutConstraints,
-};
+use shared::domain::{JobState, PhotoStatus, keys};
+use shared::error::Error;
+use shared::ports::{Blobs, Catalog};
 use shared::processing::queue_messages::{handle_batch, handle_message};
 use shared::processing::{DerivativeJobRequest, Outcome};
+use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
 
 mod support;
 use support::*;
@@ -224,107 +222,51 @@ async fn garbage_message_is_dropped_not_retried() {
     );
 }
 
-/// Storage whose reads, after `pass_reads` good ones, fail transiently `fail_reads` times
-/// (fault injection only). `reads` counts every read asked for.
-#[derive(Debug)]
-struct FlakyReads {
-    inner: Arc<dyn Blobs>,
+/// Reads that, after `pass_reads` good ones, fail transiently `fail_reads` times (fault
+/// injection through `FaultyBlobs`). `reads` counts every read asked for.
+#[derive(Debug, Default)]
+struct ReadFaults {
     pass_reads: AtomicU32,
     fail_reads: AtomicU32,
     reads: AtomicU32,
 }
 
-impl FlakyReads {
-    fn new(inner: Arc<dyn Blobs>, fail_reads: u32) -> Self {
-        Self {
-            inner,
-            pass_reads: AtomicU32::new(0),
+impl ReadFaults {
+    fn failing(fail_reads: u32) -> Arc<Self> {
+        Arc::new(Self {
             fail_reads: AtomicU32::new(fail_reads),
-            reads: AtomicU32::new(0),
-        }
+            ..Self::default()
+        })
     }
-}
 
-#[async_trait]
-impl Blobs for FlakyReads {
-    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<()> {
-        self.inner.put(key, body, content_type).await
-    }
-    async fn get_bounded(&self, key: &str, max: u64) -> Result<Bytes> {
+    fn fault(&self, call: BlobCall) -> Option<Fault> {
+        if call != BlobCall::Get {
+            return None;
+        }
         self.reads.fetch_add(1, Ordering::SeqCst);
         let passes = self
             .pass_reads
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        if !passes
+        let fails = !passes
             && self
                 .fail_reads
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-        {
-            return Err(Error::transient(
-                "storage unavailable",
-                std::io::Error::other("injected"),
-            ));
-        }
-        self.inner.get_bounded(key, max).await
+                .is_ok();
+        fails.then_some(Fault::Before)
     }
-    async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
-        self.inner.get_range(key, offset, len).await
-    }
-    async fn head(&self, key: &str) -> Result<ObjectInfo> {
-        self.inner.head(key).await
-    }
-    async fn delete(&self, key: &str) -> Result<()> {
-        self.inner.delete(key).await
-    }
-    async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
-        self.inner.delete_prefix(prefix).await
-    }
-    async fn list(&self, prefix: &str, page: &PageRequest) -> Result<Page<ObjectInfo>> {
-        self.inner.list(prefix, page).await
-    }
-    fn presign_put(&self, key: &str, c: &PutConstraints, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_put(key, c, p)
-    }
-    fn presign_get(&self, key: &str, d: Option<&str>, p: Presign) -> Result<PresignedRequest> {
-        self.inner.presign_get(key, d, p)
-    }
-    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String> {
-        self.inner.create_multipart(key, content_type).await
-    }
-    fn presign_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        n: u32,
-        len: u64,
-        p: Presign,
-    ) -> Result<PresignedRequest> {
-        self.inner.presign_part(key, upload_id, n, len, p)
-    }
-    async fn upload_part(&self, key: &str, upload_id: &str, n: u32, body: Bytes) -> Result<String> {
-        self.inner.upload_part(key, upload_id, n, body).await
-    }
-    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<PartInfo>> {
-        self.inner.list_parts(key, upload_id).await
-    }
-    async fn complete_multipart(
-        &self,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<()> {
-        self.inner.complete_multipart(key, upload_id, parts).await
-    }
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<()> {
-        self.inner.abort_multipart(key, upload_id).await
+
+    /// `inner` with these faults.
+    fn around(self: &Arc<Self>, inner: Arc<dyn Blobs>) -> Arc<dyn Blobs> {
+        let faults = Arc::clone(self);
+        Arc::new(FaultyBlobs::new(inner, move |call| faults.fault(call)))
     }
 }
 
 #[tokio::test]
 async fn transient_storage_failure_is_retried_then_succeeds() {
-    let world = world_with(|inner| Arc::new(FlakyReads::new(inner, 1)));
+    let faults = ReadFaults::failing(1);
+    let world = world_with(|inner| faults.around(inner));
     let (photo, key) = uploaded(&world, png(20, 20)).await;
     let first = handle_batch(&world.deps, sqs_event_for(&key)).await;
     assert_eq!(
@@ -344,13 +286,8 @@ async fn transient_storage_failure_is_retried_then_succeeds() {
 
 #[tokio::test]
 async fn derivative_job_resumes_after_a_transient_failure_without_redoing_finished_items() {
-    let mut flaky = None;
-    let world = world_with(|inner| {
-        let f = Arc::new(FlakyReads::new(inner, 0));
-        flaky = Some(Arc::clone(&f));
-        f
-    });
-    let flaky = flaky.expect("the flaky store");
+    let flaky = ReadFaults::failing(0);
+    let world = world_with(|inner| flaky.around(inner));
     let event = new_event(&world).await;
     let mut photo_ids = Vec::new();
     for size in [(64, 48), (48, 64)] {

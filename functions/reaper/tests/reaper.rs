@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use shared::Error;
@@ -15,12 +14,12 @@ use shared::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables, event_expire
 use shared::adapters::fs_blobs::FsBlobs;
 use shared::adapters::s3_blobs::{S3Blobs, S3BlobsConfig};
 use shared::domain::{
-    AccessCode, Event, EventId, Grant, Job, JobId, JobKind, JobState, Page, PageRequest, Photo,
-    PhotoId, PhotoStatus, Timestamp, UploadKind, UserId, keys,
+    AccessCode, Event, EventId, Grant, Job, JobId, JobKind, JobState, PageRequest, Photo, PhotoId,
+    PhotoStatus, Timestamp, UploadKind, UserId, keys,
 };
-use shared::ports::blobs::{CompletedPart, ObjectInfo, PartInfo, PresignedRequest, PutConstraints};
-use shared::ports::{Blobs, Catalog, Presign};
+use shared::ports::{Blobs, Catalog};
 use shared::reaping::{ReaperDeps, handle_invocation, sweep};
+use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
 
 /// Keeps servers and directories alive for the test.
 #[allow(dead_code)]
@@ -291,129 +290,20 @@ async fn the_sweep_deletes_every_byte_and_row_of_expired_events_only_on_dynamodb
     the_sweep_deletes_every_byte_and_row_of_expired_events_only(Stack::aws().await).await;
 }
 
-/// Storage whose deletes fail from the `fail_from`-th call on (fault injection).
-#[derive(Debug)]
-struct FailingDeletes {
-    inner: Arc<dyn Blobs>,
-    calls: AtomicU32,
-    fail_from: u32,
-}
-
-impl FailingDeletes {
-    fn check(&self) -> shared::error::Result<()> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_from {
-            return Err(Error::transient(
-                "injected storage failure",
-                std::io::Error::other("injected"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Blobs for FailingDeletes {
-    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> shared::error::Result<()> {
-        self.inner.put(key, body, content_type).await
-    }
-    async fn get_bounded(&self, key: &str, max: u64) -> shared::error::Result<Bytes> {
-        self.inner.get_bounded(key, max).await
-    }
-    async fn get_range(&self, key: &str, offset: u64, len: u64) -> shared::error::Result<Bytes> {
-        self.inner.get_range(key, offset, len).await
-    }
-    async fn head(&self, key: &str) -> shared::error::Result<ObjectInfo> {
-        self.inner.head(key).await
-    }
-    async fn delete(&self, key: &str) -> shared::error::Result<()> {
-        self.check()?;
-        self.inner.delete(key).await
-    }
-    async fn delete_prefix(&self, prefix: &str) -> shared::error::Result<u64> {
-        self.check()?;
-        self.inner.delete_prefix(prefix).await
-    }
-    async fn list(
-        &self,
-        prefix: &str,
-        page: &PageRequest,
-    ) -> shared::error::Result<Page<ObjectInfo>> {
-        self.inner.list(prefix, page).await
-    }
-    fn presign_put(
-        &self,
-        key: &str,
-        constraints: &PutConstraints,
-        presign: Presign,
-    ) -> shared::error::Result<PresignedRequest> {
-        self.inner.presign_put(key, constraints, presign)
-    }
-    fn presign_get(
-        &self,
-        key: &str,
-        disposition: Option<&str>,
-        presign: Presign,
-    ) -> shared::error::Result<PresignedRequest> {
-        self.inner.presign_get(key, disposition, presign)
-    }
-    async fn create_multipart(
-        &self,
-        key: &str,
-        content_type: &str,
-    ) -> shared::error::Result<String> {
-        self.inner.create_multipart(key, content_type).await
-    }
-    fn presign_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        part_number: u32,
-        content_length: u64,
-        presign: Presign,
-    ) -> shared::error::Result<PresignedRequest> {
-        self.inner
-            .presign_part(key, upload_id, part_number, content_length, presign)
-    }
-    async fn upload_part(
-        &self,
-        key: &str,
-        upload_id: &str,
-        part_number: u32,
-        body: Bytes,
-    ) -> shared::error::Result<String> {
-        self.inner
-            .upload_part(key, upload_id, part_number, body)
-            .await
-    }
-    async fn list_parts(&self, key: &str, upload_id: &str) -> shared::error::Result<Vec<PartInfo>> {
-        self.inner.list_parts(key, upload_id).await
-    }
-    async fn complete_multipart(
-        &self,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> shared::error::Result<()> {
-        self.inner.complete_multipart(key, upload_id, parts).await
-    }
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> shared::error::Result<()> {
-        self.inner.abort_multipart(key, upload_id).await
-    }
-}
-
 /// A sweep that fails halfway (storage gives out after its first delete) leaves the event
 /// row, so the next sweep finds the event again and finishes it.
 #[tokio::test]
 async fn a_sweep_stopped_halfway_is_finished_by_the_next() {
     let stack = Stack::local().await;
     let expired = stack.event(past(), 5).await;
+    let deletes = AtomicU32::new(0);
     let flaky = ReaperDeps {
         catalog: Arc::clone(&stack.catalog),
-        blobs: Arc::new(FailingDeletes {
-            inner: Arc::clone(&stack.blobs),
-            calls: AtomicU32::new(0),
-            fail_from: 2,
-        }),
+        // Deletes fail from the second on.
+        blobs: Arc::new(FaultyBlobs::new(Arc::clone(&stack.blobs), move |call| {
+            let delete = matches!(call, BlobCall::Delete | BlobCall::DeletePrefix);
+            (delete && deletes.fetch_add(1, Ordering::SeqCst) >= 1).then_some(Fault::Before)
+        })),
     };
     let err = sweep(&flaky, Timestamp::now())
         .await
