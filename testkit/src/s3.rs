@@ -3,8 +3,9 @@
 //!
 //! One correction sits between the HTTP service and s3s-fs ([`AwsUploadIds`]): s3s-fs
 //! answers an unknown or finished multipart upload id with `AccessDenied` (abort, part
-//! upload, completion) or an empty part list, where AWS S3 answers `404 NoSuchUpload`.
-//! Everything else is s3s-fs as published.
+//! upload, completion) or an empty part list, where AWS S3 answers `404 NoSuchUpload`; and
+//! a completion or abort is finished atomically, as S3 does, so a racing one sees the upload
+//! open or gone. Everything else is s3s-fs as published.
 
 mod upload_ids;
 

@@ -25,6 +25,10 @@ pub(crate) struct AwsUploadIds {
     fs: FileSystem,
     /// Requests served, every operation (read by benchmarks through `S3Server::requests`).
     requests: Arc<AtomicU64>,
+    /// Held through a completion or an abort: S3 finishes an upload atomically, so a racing
+    /// completion sees it either open or gone (`NoSuchUpload`), never half-done (s3s-fs
+    /// alone answers the loser `AccessDenied` while the winner is still writing the object).
+    finishing: tokio::sync::Mutex<()>,
     open: Mutex<HashSet<String>>,
     /// ETag of each part stored, by (upload id, part number).
     part_etags: Mutex<HashMap<(String, i32), ETag>>,
@@ -35,6 +39,7 @@ impl AwsUploadIds {
         Self {
             fs,
             requests,
+            finishing: tokio::sync::Mutex::new(()),
             open: Mutex::new(HashSet::new()),
             part_etags: Mutex::new(HashMap::new()),
         }
@@ -158,6 +163,7 @@ impl_s3! {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
+        let _finishing = self.finishing.lock().await;
         self.ensure_open(&upload_id)?;
         let response = self.fs.complete_multipart_upload(req).await?;
         self.set_open(&upload_id, false);
@@ -170,6 +176,7 @@ impl_s3! {
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
+        let _finishing = self.finishing.lock().await;
         self.ensure_open(&upload_id)?;
         let response = self.fs.abort_multipart_upload(req).await?;
         self.set_open(&upload_id, false);
