@@ -1,5 +1,5 @@
 //! Who is making a request: domain data the services check ownership against. Reading it
-//! from a request is the HTTP layer's job (`crate::http::identity`).
+//! from a request is the HTTP layer's job (its `identity` module).
 
 use super::ids::UserId;
 

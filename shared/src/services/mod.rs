@@ -1,5 +1,5 @@
 //! The photographer API's rules: typed requests in, typed responses out, ports underneath.
-//! No HTTP types here; `crate::http` maps these to and from requests.
+//! No HTTP types here; the HTTP layer maps these to and from requests.
 
 pub mod codes;
 pub mod deps;
