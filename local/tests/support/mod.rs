@@ -3,10 +3,13 @@
 
 #![allow(dead_code)]
 
+use std::fs;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use exif::{Context, Tag};
 use turbojpeg::{Compressor, PixelFormat, Subsamp};
 
 /// The wallpaper packages the real-photo tests read (`scripts/test` installs them).
@@ -450,4 +453,56 @@ pub fn png_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Vec<u8> {
         .write_to(&mut out, image::ImageFormat::Png)
         .expect("png");
     out.into_inner()
+}
+
+// --- reading what `picpass derive` wrote ---------------------------------------------
+
+/// Writes `bytes` as `dir/name`.
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, bytes).expect("write fixture");
+    path
+}
+
+/// The output file `file` of `stem` under `out`.
+pub fn read(out: &Path, stem: &str, file: &str) -> Vec<u8> {
+    fs::read(out.join(stem).join(file)).unwrap_or_else(|e| panic!("{stem}/{file}: {e}"))
+}
+
+/// Every EXIF field of an output (JPEG, PNG or WebP); an output without EXIF has none.
+pub fn exif_fields(bytes: &[u8]) -> Vec<(Tag, String)> {
+    match exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
+        Ok(exif) => exif
+            .fields()
+            .map(|f| (f.tag, f.display_value().to_string()))
+            .collect(),
+        Err(exif::Error::NotFound(_)) => Vec::new(),
+        Err(e) => panic!("output EXIF does not parse: {e}"),
+    }
+}
+
+pub fn assert_only_kept_exif(label: &str, bytes: &[u8]) {
+    let fields = exif_fields(bytes);
+    for (tag, value) in &fields {
+        assert_ne!(
+            tag.context(),
+            Context::Gps,
+            "{label}: GPS field {tag} = {value}"
+        );
+        assert!(
+            [Tag::Orientation, Tag::Artist, Tag::Copyright].contains(tag),
+            "{label}: private field {tag} = {value} was copied"
+        );
+        if *tag == Tag::Orientation {
+            assert_eq!(
+                value, "row 0 at top and column 0 at left",
+                "{label}: orientation reset"
+            );
+        }
+    }
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text.contains("SERIAL-123456"),
+        "{label}: serial number leaked"
+    );
 }
