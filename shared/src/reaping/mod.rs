@@ -82,15 +82,23 @@ pub async fn reap_event(deps: &ReaperDeps, event: &Event) -> Result<ReapReport> 
         events: 1,
         ..ReapReport::default()
     };
-    for prefix in keys::event_prefixes(&event.owner_id, event.event_id) {
-        report.objects += deps.blobs.delete_prefix(&prefix).await?;
-    }
+    report.objects = delete_event_objects(deps.blobs.as_ref(), event).await?;
     let tombstone_until = event.expires_at.plus_secs(TOMBSTONE_SECS);
     deps.catalog
         .delete_event(event, Some(tombstone_until))
         .await?;
     info!(event_id = %event.event_id, objects = report.objects, "expired event reaped");
     Ok(report)
+}
+
+/// Deletes every object under `event`'s prefixes (originals, derivatives, archives);
+/// returns how many. The photographer's delete and the reaper share it.
+pub async fn delete_event_objects(blobs: &dyn Blobs, event: &Event) -> Result<u64> {
+    let mut objects = 0;
+    for prefix in keys::event_prefixes(&event.owner_id, event.event_id) {
+        objects += blobs.delete_prefix(&prefix).await?;
+    }
+    Ok(objects)
 }
 
 /// The daily sweep: every expired event whose rows remain, then every archive past its

@@ -10,6 +10,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::pipeline;
 use crate::ports::PhotoQuery;
+use crate::reaping;
 
 use super::{Deps, owned_event, profile};
 
@@ -255,10 +256,7 @@ pub async fn delete(deps: &Deps, caller: &Caller, event_id: EventId) -> Result<(
     abort_pending_multiparts(deps, &event).await?;
     event.expires_at = Timestamp::now();
     let event = deps.catalog.update_event(&event).await?;
-    let mut objects = 0;
-    for prefix in keys::event_prefixes(&event.owner_id, event.event_id) {
-        objects += deps.blobs.delete_prefix(&prefix).await?;
-    }
+    let objects = reaping::delete_event_objects(deps.blobs.as_ref(), &event).await?;
     deps.catalog.delete_event(&event, None).await?;
     info!(event_id = %event.event_id, objects, "event deleted");
     Ok(())
