@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod local_auth;
 pub mod pipeline;
 pub mod ports;
 pub mod processing;

@@ -4,6 +4,7 @@
 //! Handlers receive a `lambda_http::Request` whether they run in Lambda behind API Gateway
 //! or in the local stack, which builds the same request context.
 
+pub mod accounts_api;
 pub mod api;
 pub mod body;
 pub mod events_api;

@@ -1,6 +1,7 @@
 //! The photographer API's rules: typed requests in, typed responses out, ports underneath.
 //! No HTTP types here; the HTTP layer maps these to and from requests.
 
+pub mod accounts;
 pub mod codes;
 pub mod deps;
 pub mod derivatives;
