@@ -3,4 +3,5 @@
 use testkit::queue_conformance;
 
 queue_conformance!(memory, testkit::fixtures::memory_queue());
+queue_conformance!(sqlite, testkit::fixtures::sqlite_queue());
 queue_conformance!(sqs, testkit::fixtures::sqs_queue());

@@ -6,6 +6,7 @@ pub mod fs_blobs;
 pub mod memory_queue;
 pub mod s3_blobs;
 pub mod sqlite_catalog;
+pub mod sqlite_queue;
 pub mod sqs_queue;
 
 pub use dynamo_catalog::DynamoCatalog;
@@ -13,4 +14,5 @@ pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
 pub use s3_blobs::S3Blobs;
 pub use sqlite_catalog::SqliteCatalog;
+pub use sqlite_queue::{QueueDepth, QueueSettings, SqliteQueue};
 pub use sqs_queue::{SqsQueue, SqsSender};
