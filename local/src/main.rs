@@ -1,7 +1,8 @@
-//! `picpass`: PicPass on one machine. `derive` runs the image pipeline over local files;
-//! further subcommands (`serve`) plug into [`Command`].
+//! `picpass`: PicPass on one machine. `serve` runs the whole system on a local data
+//! directory; `derive` runs the image pipeline over local files.
 
 mod derive;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -17,19 +18,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run every function locally: API, storage, processing, archives, reaper, web app.
+    Serve(serve::ServeArgs),
     /// Derive thumb and web variants (and a custom one with --spec) from image files.
     Derive(derive::DeriveArgs),
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A server logs each request and job; a batch command only what went wrong.
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        Command::Derive(_) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
-    match Cli::parse().command {
+    match cli.command {
+        Command::Serve(args) => serve::run(&args),
         Command::Derive(args) => derive::run(&args),
     }
 }

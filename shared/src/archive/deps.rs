@@ -21,11 +21,10 @@ pub struct ArchiveDeps {
 }
 
 impl ArchiveDeps {
-    /// For the `archive` function: the AWS adapters from [`Config`] (endpoints from the
-    /// standard `AWS_ENDPOINT_URL_*` settings). Fails naming what is missing.
+    /// For the `archive` function: the adapters of the configured storage
+    /// ([`crate::wiring::from_env`]). Fails naming what is missing.
     pub async fn from_env() -> Result<Self> {
-        let config = Config::from_env()?;
-        let adapters = Adapters::aws(&config, Function::Archive).await?;
+        let (config, adapters) = crate::wiring::from_env(Function::Archive).await?;
         Self::new(&config, adapters, Function::Archive)
     }
 

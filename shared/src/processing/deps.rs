@@ -40,11 +40,10 @@ pub struct ProcessDeps {
 }
 
 impl ProcessDeps {
-    /// For the Lambda function: the AWS adapters from [`Config`] (endpoints from the
-    /// standard `AWS_ENDPOINT_URL_*` settings) and the pipeline's limits from it.
+    /// For the Lambda function: the adapters of the configured storage
+    /// ([`crate::wiring::from_env`]) and the pipeline's limits from [`Config`].
     pub async fn from_env() -> Result<Self> {
-        let config = Config::from_env()?;
-        let adapters = Adapters::aws(&config, Function::Process).await?;
+        let (config, adapters) = crate::wiring::from_env(Function::Process).await?;
         Self::new(&config, adapters)
     }
 

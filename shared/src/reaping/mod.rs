@@ -16,7 +16,6 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::archive;
-use crate::config::Config;
 use crate::domain::{Event, PageRequest, Timestamp, keys};
 use crate::error::{Error, Result};
 use crate::ports::{Blobs, Catalog};
@@ -37,10 +36,10 @@ pub struct ReaperDeps {
 }
 
 impl ReaperDeps {
-    /// For the `reaper` function: the AWS adapters from [`Config`].
+    /// For the `reaper` function: the adapters of the configured storage.
     pub async fn from_env() -> Result<Self> {
-        let config = Config::from_env()?;
-        Ok(Self::new(Adapters::aws(&config, Function::Reaper).await?))
+        let (_, adapters) = crate::wiring::from_env(Function::Reaper).await?;
+        Ok(Self::new(adapters))
     }
 
     /// The deps over `adapters`.

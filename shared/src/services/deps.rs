@@ -37,11 +37,11 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// For a Lambda function: reads [`Config`] from the environment and builds the AWS
-    /// adapters `function` uses. Fails with a message naming what is missing.
+    /// For a Lambda function: reads [`Config`] from the environment and builds the
+    /// adapters `function` uses on the configured storage ([`crate::wiring::from_env`]).
+    /// Fails with a message naming what is missing.
     pub async fn from_env(function: Function) -> Result<Self> {
-        let config = Config::from_env()?;
-        let adapters = Adapters::aws(&config, function).await?;
+        let (config, adapters) = crate::wiring::from_env(function).await?;
         Self::new(&config, adapters, function)
     }
 

@@ -244,3 +244,16 @@ pub(super) fn depth(conn: &mut Connection, queue: &str) -> Result<QueueDepth> {
         dead: count(dead)?,
     })
 }
+
+/// Ends every delivery still in flight (their receipts stop working): the messages are
+/// visible at once. Delayed retries (no receipt) keep their delay.
+pub(super) fn make_in_flight_visible(conn: &mut Connection, queue: &str) -> Result<u64> {
+    let changed = conn
+        .execute(
+            "UPDATE queue_messages SET visible_at = ?2, receipt = NULL
+             WHERE queue = ?1 AND dead_at IS NULL AND receipt IS NOT NULL AND visible_at > ?2",
+            params![queue, now_ms()],
+        )
+        .map_err(db_err)?;
+    Ok(changed as u64)
+}

@@ -150,6 +150,21 @@ impl SqliteQueue {
         self.run(move |c| messages::depth(c, &name)).await
     }
 
+    /// Makes every message delivered and not yet acked or released visible again now, for
+    /// a consumer that knows the previous receivers are gone (`picpass serve` at start-up,
+    /// holding its data directory's lock). Returns how many.
+    #[instrument(level = "debug", skip_all, fields(queue = %self.name))]
+    pub async fn make_in_flight_visible(&self) -> Result<u64> {
+        let name = Arc::clone(&self.name);
+        let made = self
+            .run(move |c| messages::make_in_flight_visible(c, &name))
+            .await?;
+        if made > 0 {
+            self.arrivals.notify_waiters();
+        }
+        Ok(made)
+    }
+
     /// Runs `op` with the connection on the blocking pool.
     async fn run<T, F>(&self, op: F) -> Result<T>
     where

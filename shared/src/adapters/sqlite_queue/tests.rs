@@ -364,3 +364,39 @@ async fn a_process_killed_holding_deliveries_loses_nothing() {
         .expect("receive");
     assert!(rest.is_empty(), "the acked message came back: {rest:?}");
 }
+
+#[tokio::test]
+async fn in_flight_deliveries_are_made_visible_and_delayed_retries_keep_their_delay() {
+    let (_dir, path) = database();
+    let queue = open(&path, "process", Duration::from_secs(300), 5);
+    queue
+        .send_batch(&[
+            "held".to_owned(),
+            "delayed".to_owned(),
+            "waiting".to_owned(),
+        ])
+        .await
+        .expect("send");
+    let held = receive_one(&queue, Duration::from_secs(1)).await;
+    let delayed = receive_one(&queue, Duration::from_secs(1)).await;
+    queue
+        .release(&delayed, Duration::from_secs(300))
+        .await
+        .expect("release with a delay");
+
+    let reopened = open(&path, "process", Duration::from_secs(300), 5);
+    assert_eq!(reopened.make_in_flight_visible().await.expect("made"), 1);
+    let mut bodies: Vec<String> = reopened
+        .receive(10, Duration::from_secs(1))
+        .await
+        .expect("receive")
+        .into_iter()
+        .map(|d| d.body)
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["held", "waiting"]);
+    assert!(
+        queue.ack(&held).await.is_err(),
+        "the old receipt no longer works"
+    );
+}

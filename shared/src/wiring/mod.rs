@@ -5,6 +5,8 @@
 //! those, so a missing setting stops the cold start with a message naming the variable,
 //! and no function requires a variable it never reads.
 
+pub mod local;
+
 use std::sync::Arc;
 
 use crate::adapters::dynamo_catalog::{DynamoCatalog, DynamoTables};
@@ -132,7 +134,7 @@ impl Adapters {
     pub async fn aws(config: &Config, function: Function) -> Result<Self> {
         if config.storage != StorageMode::Aws {
             return Err(Error::internal_msg(format!(
-                "the {} function needs PICPASS_STORAGE=aws here; run `picpass serve` for local storage",
+                "the {} function's AWS adapters need PICPASS_STORAGE=aws",
                 function.name()
             )));
         }
@@ -186,6 +188,25 @@ impl Adapters {
             jobs_queue: sender(jobs_url),
             bucket,
         })
+    }
+}
+
+/// What every Lambda binary's cold start does: reads the configuration from the
+/// environment and builds `function`'s adapters on the storage it names — AWS
+/// ([`Adapters::aws`]) or the local data directory ([`local::LocalStack`], whose generated
+/// secrets fill in the configuration's).
+pub async fn from_env(function: Function) -> Result<(Config, Adapters)> {
+    let config = Config::from_env()?;
+    match config.storage {
+        StorageMode::Aws => {
+            let adapters = Adapters::aws(&config, function).await?;
+            Ok((config, adapters))
+        }
+        StorageMode::Local => {
+            let stack = local::LocalStack::open(&config)?;
+            let adapters = stack.adapters(function)?;
+            Ok((stack.config, adapters))
+        }
     }
 }
 

@@ -1,0 +1,247 @@
+//! Local storage: everything in one data directory (`PICPASS_DATA_DIR`, default `./.picpass`),
+//! shared by `picpass serve` and by the Lambda binaries run with `PICPASS_STORAGE=local`
+//! (`cargo lambda watch` / `invoke` against the same data).
+//!
+//! ```text
+//! <data>/catalog.sqlite3   SqliteCatalog: users, events, photos, codes, counters, jobs
+//! <data>/queues.sqlite3    SqliteQueue: the `process` and `jobs` queues and their dead letters
+//! <data>/blobs/            FsBlobs: objects and multipart uploads
+//! <data>/secrets/*.key     keys generated on first use (hex, mode 0600)
+//! ```
+//!
+//! Secrets set in the environment (`PICPASS_CODE_SECRET`, `PICPASS_VIEWER_TOKEN_SECRET`)
+//! win over the generated ones; the blob URL signing key and the local token key only
+//! ever live in the data directory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Adapters, Function};
+use crate::adapters::sqlite_queue::{QueueSettings, SqliteQueue};
+use crate::adapters::{FsBlobs, SqliteCatalog};
+use crate::config::{Config, Secret};
+use crate::error::{Error, Result};
+use crate::local_auth::JwtKeys;
+use crate::ports::Blobs;
+
+/// The process queue: uploaded originals and derivative jobs. A delivery is hidden for 5
+/// minutes (a photo takes seconds; long jobs continue in a new message before that), and a
+/// message received 5 times goes to the dead letters, as the AWS template's redrive does.
+pub const PROCESS_QUEUE: QueueSettings = QueueSettings {
+    visibility_timeout: Duration::from_secs(300),
+    max_receives: 5,
+};
+/// The jobs queue: archives (15 minutes, Lambda's longest run, then a new message).
+pub const JOBS_QUEUE: QueueSettings = QueueSettings {
+    visibility_timeout: Duration::from_secs(900),
+    max_receives: 5,
+};
+/// The bucket name the local stack's S3-shaped notifications carry.
+pub const LOCAL_BUCKET: &str = "picpass-local";
+/// Where presigned URLs of local storage are served, under the stack's base URL.
+pub const BLOBS_PATH: &str = "/blobs";
+
+/// A local installation: its data directory opened, its keys loaded.
+#[derive(Debug, Clone)]
+pub struct LocalStack {
+    /// The configuration, with the secrets the data directory supplies filled in.
+    pub config: Config,
+    root: PathBuf,
+    catalog: Arc<SqliteCatalog>,
+    process_queue: Arc<SqliteQueue>,
+    jobs_queue: Arc<SqliteQueue>,
+    blob_key: Secret,
+    jwt_key: Secret,
+}
+
+impl LocalStack {
+    /// Opens (creating on first use) the data directory `config.data_dir`.
+    pub fn open(config: &Config) -> Result<Self> {
+        let root = config.data_dir.clone();
+        create_private_dir(&root)?;
+        let secrets = root.join("secrets");
+        create_private_dir(&secrets)?;
+        let mut config = config.clone();
+        if config.code_secret.is_none() {
+            config.code_secret = Some(secret_file(&secrets.join("code.key"))?);
+        }
+        if config.viewer_token_secret.is_none() {
+            config.viewer_token_secret = Some(secret_file(&secrets.join("viewer-token.key"))?);
+        }
+        let queues = root.join("queues.sqlite3");
+        Ok(Self {
+            catalog: Arc::new(SqliteCatalog::open(root.join("catalog.sqlite3"))?),
+            process_queue: Arc::new(SqliteQueue::open(&queues, "process", PROCESS_QUEUE)?),
+            jobs_queue: Arc::new(SqliteQueue::open(&queues, "jobs", JOBS_QUEUE)?),
+            blob_key: secret_file(&secrets.join("blob-signing.key"))?,
+            jwt_key: secret_file(&secrets.join("jwt.key"))?,
+            config,
+            root,
+        })
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> Arc<SqliteCatalog> {
+        Arc::clone(&self.catalog)
+    }
+
+    /// The process queue (both ends).
+    pub fn process_queue(&self) -> Arc<SqliteQueue> {
+        Arc::clone(&self.process_queue)
+    }
+
+    /// The jobs queue (both ends).
+    pub fn jobs_queue(&self) -> Arc<SqliteQueue> {
+        Arc::clone(&self.jobs_queue)
+    }
+
+    /// The signing key of photographer tokens.
+    pub fn jwt_keys(&self) -> Result<JwtKeys> {
+        JwtKeys::new(self.jwt_key.expose())
+    }
+
+    /// A handle on the blob store, its presigned URLs under the public base URL's
+    /// [`BLOBS_PATH`]. `picpass serve` adds its upload notifications to it.
+    pub fn open_blobs(&self) -> Result<FsBlobs> {
+        let base = format!(
+            "{}{BLOBS_PATH}",
+            self.config.public_base_url.trim_end_matches('/')
+        );
+        FsBlobs::open(self.root.join("blobs"), &base, self.blob_key.expose())
+    }
+
+    /// Every port on this data directory, over `blobs`.
+    pub fn adapters_with(&self, blobs: Arc<dyn Blobs>) -> Adapters {
+        Adapters {
+            catalog: self.catalog(),
+            blobs,
+            process_queue: Some(self.process_queue()),
+            jobs_queue: Some(self.jobs_queue()),
+            bucket: LOCAL_BUCKET.to_owned(),
+        }
+    }
+
+    /// The ports `function` uses (the queues it sends to, and no others).
+    pub fn adapters(&self, function: Function) -> Result<Adapters> {
+        let needs = function.needs();
+        let mut adapters = self.adapters_with(Arc::new(self.open_blobs()?));
+        if !needs.process_queue {
+            adapters.process_queue = None;
+        }
+        if !needs.jobs_queue {
+            adapters.jobs_queue = None;
+        }
+        Ok(adapters)
+    }
+}
+
+fn local_io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::internal(format!("data directory: {what} {}", path.display()), e)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| local_io("creating", dir, e))
+}
+
+/// The key in `path`, generated (32 random bytes, hex) if the file does not exist yet.
+/// Written to a temporary file and hard-linked into place, so two processes starting at
+/// once agree on one key and nobody reads a half-written one.
+fn secret_file(path: &Path) -> Result<Secret> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            return Secret::parse(&text).ok_or_else(|| {
+                Error::internal_msg(format!(
+                    "data directory: {} is not a key of 32 bytes or more; delete it to make a new one",
+                    path.display()
+                ))
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(local_io("reading", path, e)),
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| Error::internal_msg(format!("random key: {e}")))?;
+    let temp = path.with_extension(format!("tmp-{}", ulid::Ulid::generate()));
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(|e| local_io("creating", &temp, e))?;
+        file.write_all(hex::encode(key).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| local_io("writing", &temp, e))?;
+    }
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(local_io("creating", path, e)),
+    }
+    secret_file(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &Path) -> Config {
+        let mut config = Config::from_lookup(|_| Ok(None)).expect("config");
+        config.data_dir = dir.join("data");
+        config
+    }
+
+    #[test]
+    fn keys_are_generated_once_and_kept_private() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = LocalStack::open(&config(dir.path())).expect("open");
+        let again = LocalStack::open(&config(dir.path())).expect("reopen");
+        assert_eq!(first.config.code_secret, again.config.code_secret);
+        assert_eq!(first.jwt_key, again.jwt_key);
+        assert_ne!(first.jwt_key, first.blob_key);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(first.root().join("secrets/jwt.key"))
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_secret_from_the_environment_wins_and_a_broken_key_file_is_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut with_env = config(dir.path());
+        with_env.code_secret = Secret::parse(&"ab".repeat(32));
+        let stack = LocalStack::open(&with_env).expect("open");
+        assert_eq!(stack.config.code_secret, with_env.code_secret);
+
+        std::fs::write(stack.root().join("secrets/jwt.key"), "short").expect("write");
+        let err = LocalStack::open(&with_env).expect_err("broken key");
+        assert!(err.to_string().contains("jwt.key"), "{err}");
+    }
+
+    #[test]
+    fn each_function_gets_the_queues_it_sends_to() {
+        let dir = tempfile::tempdir().expect("dir");
+        let stack = LocalStack::open(&config(dir.path())).expect("open");
+        let presign = stack.adapters(Function::Presign).expect("presign");
+        assert!(presign.process_queue.is_none() && presign.jobs_queue.is_none());
+        let gallery = stack.adapters(Function::Gallery).expect("gallery");
+        assert!(gallery.jobs_queue.is_some() && gallery.process_queue.is_none());
+    }
+}
