@@ -202,6 +202,7 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
     ));
     tasks.spawn(workers::reap_on_timer(
         ReaperDeps::new(adapters.clone()),
+        blobs.clone(),
         Duration::from_secs(args.reap_every),
         stop_rx.clone(),
     ));

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::json;
+use shared::adapters::FsBlobs;
 use shared::adapters::fs_blobs::ObjectCreated;
 use shared::adapters::sqlite_queue::SqliteQueue;
 use shared::domain::{Timestamp, keys};
@@ -180,16 +181,24 @@ pub async fn notify_uploads(
     }
 }
 
-/// Sweeps every `every` until `stop`: expired events, deleted leftovers, old archives.
-pub async fn reap_on_timer(deps: ReaperDeps, every: Duration, mut stop: Stop) {
+/// Multipart uploads left unfinished this long are removed (the AWS template's lifecycle
+/// rule aborts them after a day too).
+pub const STALE_UPLOAD: Duration = Duration::from_secs(86_400);
+
+/// Sweeps every `every` until `stop`: expired events, deleted leftovers, old archives, and
+/// multipart uploads abandoned for a day.
+pub async fn reap_on_timer(deps: ReaperDeps, blobs: Arc<FsBlobs>, every: Duration, mut stop: Stop) {
     loop {
         tokio::select! {
             () = stopped(&mut stop) => break,
             () = tokio::time::sleep(every) => {}
         }
         match reaping::sweep(&deps, Timestamp::now()).await {
-            Ok(report) => tracing::info!(?report, "reaper sweep done"),
+            Ok(report) => tracing::debug!(?report, "reaper sweep done"),
             Err(error) => tracing::warn!(%error, "reaper sweep failed; the next one continues"),
+        }
+        if let Err(error) = blobs.abort_stale_uploads(STALE_UPLOAD).await {
+            tracing::warn!(%error, "removing stale uploads failed; the next sweep retries");
         }
     }
 }

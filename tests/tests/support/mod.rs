@@ -180,6 +180,7 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let request_method = method;
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
@@ -199,6 +200,7 @@ impl Client {
             false => serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{path}: body is not JSON ({e}): {text}")),
         };
+        check_contract(request_method, path, status, &value);
         (status, value)
     }
 
@@ -356,6 +358,27 @@ impl Client {
             response.status()
         );
         response.bytes().await.expect("bytes").to_vec()
+    }
+}
+
+/// Every response of a documented route must be what openapi.yaml says (as in the handler
+/// tests), here through the whole stack.
+fn check_contract(method: &str, path: &str, status: u16, body: &Value) {
+    use shared::http::{accounts_api, events_api, gallery_api, presign_api};
+    use testkit::api::pattern_of;
+    let path = path.split('?').next().unwrap_or(path);
+    let Ok(parsed) = method.parse::<http::Method>() else {
+        return;
+    };
+    let pattern = pattern_of(accounts_api::router(), &parsed, path)
+        .or_else(|| pattern_of(presign_api::router(), &parsed, path))
+        .or_else(|| pattern_of(events_api::router(), &parsed, path))
+        .or_else(|| pattern_of(gallery_api::router(), &parsed, path));
+    if let Some(pattern) = pattern
+        && let Err(problem) =
+            testkit::openapi::Contract::get().check_response(method, pattern, status, body)
+    {
+        panic!("{problem}");
     }
 }
 

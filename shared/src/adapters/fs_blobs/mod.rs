@@ -20,6 +20,7 @@ pub mod key;
 mod multipart;
 mod record;
 mod signing;
+mod stale_uploads;
 mod verifier;
 
 pub use verifier::BlobBody;
