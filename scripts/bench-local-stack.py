@@ -6,10 +6,13 @@
    photo `ready`. p50 and p95.
 2. 200 real photos (the wallpapers, each copy made unique by bytes after its end marker)
    uploaded through the API at once and processed: photos per second, against
-   `picpass derive` of the same 200 files in the same run (overhead = stack / derive - 1).
+   `picpass derive` of the same 200 files in the same run (overhead = stack / derive - 1),
+   one process (one file at a time) and two processes (the stack's two at a time).
 3. 64 concurrent viewers for DURATION seconds (default 60), each looping: list a page of 50
    granted photos, ask for one download URL, fetch that photo's web copy. Requests per
-   second, p50 / p99 latency, errors, and the server's peak RSS (VmHWM).
+   second, p50 / p99 latency, errors, and the server's peak RSS (VmHWM) — of a server
+   restarted on the same data after step 2, so it is the viewers' alone (step 2's is printed
+   too).
 
 The client is Python (one thread per viewer, keep-alive connections); on 2 cores it shares
 the CPU with the server, so the viewer figures are a floor. Usage:
@@ -165,7 +168,18 @@ def throughput(api, binary, work):
     subprocess.run([binary, "derive", *paths, "--out", os.path.join(work, "derived")], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     derive_s = time.perf_counter() - started
-    return event, ids, stack_s, derive_s
+    # `derive` takes one file at a time; the stack processes two at once (two cores), so
+    # the like-for-like reference is two `derive` processes, half the files each.
+    started = time.perf_counter()
+    halves = [
+        subprocess.Popen([binary, "derive", *paths[k::2], "--out", os.path.join(work, f"derived-{k}")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for k in range(2)
+    ]
+    for half in halves:
+        assert half.wait() == 0
+    derive2_s = time.perf_counter() - started
+    return event, ids, stack_s, derive_s, derive2_s
 
 
 def viewers(base, event, ids, api):
@@ -243,12 +257,19 @@ def main():
             api.token = session["token"]
             p50, p95 = latency(api)
             print(f"upload->ready, 12 MP, 20 in a row: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
-            event, ids, stack_s, derive_s = throughput(api, binary, work)
+            event, ids, stack_s, derive_s, derive2_s = throughput(api, binary, work)
             print(
-                f"200 photos: stack {stack_s:.1f} s ({200 / stack_s:.2f} photos/s), "
-                f"picpass derive {derive_s:.1f} s ({200 / derive_s:.2f} photos/s), "
-                f"overhead {100 * (stack_s / derive_s - 1):+.1f} %"
+                f"200 photos: stack {stack_s:.1f} s ({200 / stack_s:.2f} photos/s); "
+                f"picpass derive {derive_s:.1f} s ({200 / derive_s:.2f} photos/s), stack vs it "
+                f"{100 * (stack_s / derive_s - 1):+.1f} %; two derive processes {derive2_s:.1f} s "
+                f"({200 / derive2_s:.2f} photos/s), stack vs them {100 * (stack_s / derive2_s - 1):+.1f} %"
             )
+            print(f"server peak RSS after processing: {peak_rss_mb(proc.pid):.0f} MB")
+            # A fresh server on the same data, so the viewers' peak RSS is theirs alone.
+            proc.terminate()
+            proc.wait(timeout=60)
+            proc, base = start_server(binary, os.path.join(work, "data"))
+            api = Api(base, api.token)
             rps, p50v, p99v, errors, requests = viewers(base, event, ids, api)
             print(
                 f"{VIEWERS} viewers x {DURATION} s: {requests} requests, {rps:.0f} req/s, "
