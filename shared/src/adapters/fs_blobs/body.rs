@@ -120,15 +120,27 @@ pub fn read_fresh<T>(
 
 impl Object {
     /// Bytes `offset .. offset + len`, cut at the object's end.
+    #[cfg(test)]
     pub fn read(&mut self, offset: u64, len: u64) -> std::result::Result<Vec<u8>, ReadError> {
+        let mut buffer = Vec::new();
+        self.read_into(offset, len, &mut buffer)?;
+        Ok(buffer)
+    }
+
+    /// Appends bytes `offset .. offset + len`, cut at the object's end, to `buffer`.
+    pub fn read_into(
+        &mut self,
+        offset: u64,
+        len: u64,
+        buffer: &mut Vec<u8>,
+    ) -> std::result::Result<(), ReadError> {
         let start = offset.min(self.len);
         let end = start + len.min(self.len - start);
-        let mut buffer = Vec::new();
         let mut at = start;
         while at < end {
-            at += self.read_within_part(at, end - at, &mut buffer)?;
+            at += self.read_within_part(at, end - at, buffer)?;
         }
-        Ok(buffer)
+        Ok(())
     }
 
     /// Appends up to `len` bytes from `offset` (inside the object), stopping at the end of

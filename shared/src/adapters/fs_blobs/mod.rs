@@ -62,6 +62,9 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Largest read buffer allocated before the object's size is known ([`FsBlobs::read_object`]).
+const PREALLOCATED_READ: u64 = 8 * 1024 * 1024;
+
 /// Query parameter carrying the expiry (epoch seconds).
 pub const EXPIRES_PARAM: &str = "X-Picpass-Expires";
 /// Query parameter carrying the hex HMAC-SHA256.
@@ -250,16 +253,38 @@ impl FsBlobs {
         .await
     }
 
-    /// Reads the object of `key` with `read` in the blocking pool ([`body::read_fresh`]).
-    async fn read_object<T: Send + 'static>(
+    /// Reads bytes of the object of `key` with `read` in the blocking pool
+    /// ([`body::read_fresh`]), into a buffer of `capacity` allocated here.
+    ///
+    /// Allocated on the calling thread, not the blocking one, because glibc gives each
+    /// blocking-pool thread an arena of its own that keeps its peak: with the archive's
+    /// four 2 MiB reads in flight that was 34 MB of the build's peak RSS.
+    async fn read_object(
         &self,
         key: &str,
-        read: impl FnMut(&mut body::Object) -> std::result::Result<T, body::ReadError> + Send + 'static,
-    ) -> Result<T> {
+        capacity: u64,
+        mut read: impl FnMut(
+            &mut body::Object,
+            &mut Vec<u8>,
+        ) -> std::result::Result<(), body::ReadError>
+        + Send
+        + 'static,
+    ) -> Result<Bytes> {
         let (objects, path) = (self.objects.clone(), self.object_file(key)?);
-        blocking(move || body::read_fresh(&objects, &path, read))
-            .await?
-            .ok_or_else(no_such_key)
+        let mut buffer = Vec::new();
+        buffer
+            .try_reserve_exact(usize::try_from(capacity.min(PREALLOCATED_READ)).unwrap_or(0))
+            .map_err(|e| Error::internal("read buffer", e))?;
+        blocking(move || {
+            let read = body::read_fresh(&objects, &path, |object| {
+                buffer.clear();
+                read(object, &mut buffer)
+            })?;
+            Ok(read.map(|()| buffer))
+        })
+        .await?
+        .map(Bytes::from)
+        .ok_or_else(no_such_key)
     }
 }
 
@@ -330,23 +355,24 @@ impl Blobs for FsBlobs {
 
     #[tracing::instrument(skip(self))]
     async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bytes> {
-        self.read_object(key, move |object| {
+        // The size is unknown until the record is open: the read allocates its buffer.
+        self.read_object(key, 0, move |object, buffer| {
             if object.len > max_bytes {
                 return Err(body::ReadError::Failed(
                     crate::ports::blobs::object_too_large(object.len, max_bytes),
                 ));
             }
-            object.read(0, object.len)
+            object.read_into(0, object.len, buffer)
         })
         .await
-        .map(Bytes::from)
     }
 
     #[tracing::instrument(skip(self))]
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Bytes> {
-        self.read_object(key, move |object| object.read(offset, len))
-            .await
-            .map(Bytes::from)
+        self.read_object(key, len, move |object, buffer| {
+            object.read_into(offset, len, buffer)
+        })
+        .await
     }
 
     #[tracing::instrument(skip(self))]
