@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::composite;
-use super::record::{self, DirPolicy, Meta, PartList, Replaced, blocking, io_error};
+use super::record::{self, DirPolicy, Meta, PartList, Replaced, Temp, blocking, io_error};
 use super::{FsBlobs, etag_of, same_etag};
 use crate::error::{Error, Result};
 use crate::ports::blobs::{CompletedPart, PartInfo};
@@ -144,26 +144,32 @@ pub(super) async fn upload_part(
         ));
     }
     let (uploads, key, upload_id) = (blobs.uploads.clone(), key.to_owned(), upload_id.to_owned());
-    // One blocking task for the whole part: the body goes to the file in one write, with
-    // no staging copy.
+    // Hashing and making the body durable take about as long each (8 MiB: ~5 ms of
+    // SHA-256, ~5 ms of fsync), so they run side by side on two blocking threads; the body
+    // goes to the file from the caller's buffer, with no staging copy.
+    let hashed = body.clone();
+    let (etag, (upload, temp)) = tokio::try_join!(
+        blocking(move || Ok(etag_of(&Sha256::digest(&hashed)))),
+        blocking(move || {
+            let upload = load_blocking(&uploads, &key, &upload_id)?;
+            let mut temp =
+                Temp::create(&upload.dir, DirPolicy::MustExist).map_err(part_dir_gone)?;
+            temp.write(&body)?;
+            temp.sync()?;
+            Ok((upload, temp))
+        }),
+    )?;
+    let meta = Meta {
+        content_type: String::new(),
+        etag: etag.clone(),
+        parts: None,
+    };
     blocking(move || {
-        let upload = load_blocking(&uploads, &key, &upload_id)?;
-        let etag = etag_of(&Sha256::digest(&body));
-        let meta = Meta {
-            content_type: String::new(),
-            etag: etag.clone(),
-            parts: None,
-        };
-        record::write(
-            &upload.part_file(part_number),
-            DirPolicy::MustExist,
-            &body,
-            &meta,
-        )
-        .map_err(part_dir_gone)?;
-        Ok(etag)
+        temp.commit(&meta, &upload.part_file(part_number))
+            .map_err(part_dir_gone)
     })
-    .await
+    .await?;
+    Ok(etag)
 }
 
 pub(super) async fn list_parts(

@@ -151,6 +151,12 @@ impl Temp {
         Ok(())
     }
 
+    /// Makes the body written so far durable, so that the commit's own sync has only the
+    /// metadata left to write (callers overlap this with hashing the body).
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_data().map_err(|e| io_error("syncing", e))
+    }
+
     /// Writes the metadata, makes the file durable and renames it to `destination`
     /// (creating its directory if a concurrent delete pruned it). Returns what it replaced.
     pub fn commit(mut self, meta: &Meta, destination: &Path) -> Result<Replaced> {
