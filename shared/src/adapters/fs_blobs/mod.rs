@@ -131,9 +131,11 @@ impl FsBlobs {
         for dir in [&objects, &uploads] {
             std::fs::create_dir_all(dir).map_err(|e| io_error("creating the store", e))?;
         }
-        let orphans = composite::sweep(&objects, composite::ORPHAN_GRACE, multipart::manifest_key)?;
-        if orphans > 0 {
-            tracing::info!(orphans, "removed parts no object names");
+        // Leftovers cost only disk: a sweep that fails must not keep the store closed.
+        match composite::sweep(&objects, composite::ORPHAN_GRACE, multipart::manifest_key) {
+            Ok(0) => {}
+            Ok(orphans) => tracing::info!(orphans, "removed parts no object names"),
+            Err(error) => tracing::warn!(%error, "could not sweep orphaned parts"),
         }
         Ok(Self {
             objects,
