@@ -246,7 +246,7 @@ impl Writer {
     pub async fn create(dir: &Path, policy: DirPolicy) -> Result<Self> {
         let dir = dir.to_owned();
         let temp = blocking(move || Temp::create(&dir, policy)).await?;
-        let Temp { file, temp, .. } = temp;
+        let Temp { file, temp } = temp;
         Ok(Self {
             file: tokio::fs::File::from_std(file),
             temp,
