@@ -8,8 +8,9 @@
 //! 2. Photos processed before CRC-32s were recorded get theirs by streaming the original
 //!    ([`super::checksums`]); the manifest is re-saved as it goes.
 //! 3. Plan the parts from the archive's exact size, start the multipart upload.
-//! 4. Write part after part (each cut from the layout, [`super::assemble`]), saving
-//!    `parts_done` and `done` after each. A part redone after a crash has the same bytes.
+//! 4. Write part after part (each cut from the layout, [`super::assemble`]; the next one is
+//!    read while the last uploads), saving `parts_done` and `done` after each. A part redone
+//!    after a crash has the same bytes.
 //! 5. Complete the upload with the parts storage lists, mark the job `done`.
 //!
 //! A delivery stops before Lambda's deadline (answering [`ArchiveOutcome::Continued`]; the
@@ -185,6 +186,8 @@ impl<'a> Build<'a> {
             _ => self.start_upload(&plan).await?,
         };
         let mut restarted = false;
+        let originals = self.originals();
+        let mut next: Option<(u32, Result<Vec<u8>>)> = None;
         while upload.parts_done < upload.part_count {
             if self.budget.exhausted() {
                 info!(
@@ -196,14 +199,26 @@ impl<'a> Build<'a> {
             }
             let part_number = upload.parts_done + 1;
             let range = plan.range(part_number);
-            let body =
-                assemble::part_bytes(self.originals(), &manifest, &layout, range.clone()).await?;
-            match self
-                .deps
-                .blobs
-                .upload_part(&self.key(), &upload.upload_id, part_number, body.into())
-                .await
-            {
+            let body = match next.take() {
+                Some((number, body)) if number == part_number => body?,
+                _ => assemble::part_bytes(originals, &manifest, &layout, range.clone()).await?,
+            };
+            // The next part is read while this one uploads, so storage's time (S3's round
+            // trip, a local fsync) overlaps the reads: memory is two parts, not one.
+            let following = (part_number < upload.part_count).then_some(part_number + 1);
+            let read_next = async {
+                let number = following?;
+                let bytes = assemble::part_bytes(originals, &manifest, &layout, plan.range(number));
+                Some((number, bytes.await))
+            };
+            let key = self.key();
+            let upload_this =
+                self.deps
+                    .blobs
+                    .upload_part(&key, &upload.upload_id, part_number, body.into());
+            let (uploaded, read) = tokio::join!(upload_this, read_next);
+            next = read;
+            match uploaded {
                 Ok(_) => {}
                 Err(e) if e.is_not_found() => {
                     if let Some(done) = self.finished_elsewhere(&plan).await? {

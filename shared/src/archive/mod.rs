@@ -1,8 +1,9 @@
 //! Zip archives of a viewer's selection, built server-side into storage.
 //!
 //! A viewer asks for "these photos" or "everything my code grants" ([`request`]); the
-//! `archive` function builds the zip as a multipart upload, one part at a time, saving its
-//! progress in the job row after each part ([`build`]); the viewer polls for a signed
+//! `archive` function builds the zip as a multipart upload, part after part (the next one
+//! read while the last uploads), saving its progress in the job row after each part
+//! ([`build`]); the viewer polls for a signed
 //! download URL ([`request::archive_status`]). Archives live 24 hours ([`lifetime`]); the
 //! reaper removes what is past that ([`sweep`]).
 //!

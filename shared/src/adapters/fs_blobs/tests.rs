@@ -9,13 +9,13 @@ use sha2::{Digest, Sha256};
 use super::*;
 use crate::domain::PageRequest;
 
-fn store() -> (tempfile::TempDir, FsBlobs) {
+pub(super) fn store() -> (tempfile::TempDir, FsBlobs) {
     let dir = tempfile::tempdir().expect("temp dir");
     let blobs = FsBlobs::open(dir.path(), "http://127.0.0.1:9/blobs", &[42u8; 32]).expect("open");
     (dir, blobs)
 }
 
-fn request(presigned: &PresignedRequest, body: &'static [u8]) -> Request<Full<Bytes>> {
+pub(super) fn request(presigned: &PresignedRequest, body: &'static [u8]) -> Request<Full<Bytes>> {
     let mut builder = Request::builder()
         .method(presigned.method.as_str())
         .uri(presigned.url.as_str());
@@ -73,7 +73,7 @@ async fn text(response: ::http::Response<BlobBody>) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(super) fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let path = entry.path();

@@ -4,27 +4,28 @@
 //! Order: query authentication present → not expired (403 `AccessDenied`) → signature over
 //! method, key and every signed header/parameter (403 `SignatureDoesNotMatch`) → the body
 //! (400 `IncompleteBody`, 400 `BadDigest`) → the object or upload (404 `NoSuchKey` /
-//! `NoSuchUpload`). Bodies stream to a temporary file and are published only after the
-//! checksum matched, so a refused upload stores nothing (unlike s3s-fs).
+//! `NoSuchUpload`) → for a GET, its `Range` (416 `InvalidRange`; see [`super::range`]).
+//! Bodies stream to a temporary file and are published only after the checksum matched, so
+//! a refused upload stores nothing (unlike s3s-fs).
 
 use std::pin::pin;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use bytes::BytesMut;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::body::{self, Cursor};
 use super::multipart::{self, MAX_PART_BYTES};
-use super::record::{self, Meta};
+use super::range::{self, Requested};
+use super::record::{self, DirPolicy, Meta, blocking};
 use super::signing::Constraints;
-use super::{EXPIRES_PARAM, FsBlobs, SIGNATURE_PARAM, etag_of};
+use super::{EXPIRES_PARAM, FsBlobs, SIGNATURE_PARAM, etag_of, prune};
 use crate::domain::Timestamp;
 use crate::error::BoxError;
 
@@ -47,16 +48,25 @@ fn full(bytes: Bytes) -> BlobBody {
         .boxed_unsync()
 }
 
-/// Streams `reader` in chunks of up to 64 KiB.
-fn stream(reader: impl AsyncRead + Send + Unpin + 'static) -> BlobBody {
-    let chunks = futures::stream::unfold(Some(reader), |reader| async move {
-        let mut reader = reader?;
-        let mut chunk = BytesMut::with_capacity(64 * 1024);
-        match reader.read_buf(&mut chunk).await {
-            Ok(0) => None,
-            Ok(_) => Some((Ok(Frame::data(chunk.freeze())), Some(reader))),
+/// Bytes read per chunk of a streamed object: large enough that the blocking-pool round
+/// trip per chunk is noise, small enough to hold one per download.
+const STREAM_CHUNK: u64 = 256 * 1024;
+
+/// Streams the cursor's range, a chunk at a time from the blocking pool.
+fn stream(cursor: Cursor) -> BlobBody {
+    let chunks = futures::stream::unfold(Some(cursor), |cursor| async move {
+        let mut cursor = cursor?;
+        let read = tokio::task::spawn_blocking(move || {
+            let chunk = cursor.next_chunk(STREAM_CHUNK);
+            (cursor, chunk)
+        })
+        .await;
+        match read {
+            Ok((_, Ok(None))) => None,
+            Ok((cursor, Ok(Some(chunk)))) => Some((Ok(Frame::data(chunk)), Some(cursor))),
             // Report the error once, then end: hyper aborts the response.
-            Err(e) => Some((Err(e), None)),
+            Ok((_, Err(e))) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
     });
     StreamBody::new(chunks).boxed_unsync()
@@ -266,7 +276,10 @@ impl FsBlobs {
             }
             Constraints::Get {
                 content_disposition,
-            } => self.get_object(&key, content_disposition).await,
+            } => {
+                let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+                self.get_object(&key, content_disposition, range).await
+            }
         }
     }
 
@@ -294,10 +307,10 @@ impl FsBlobs {
             ))?;
         let path = self.object_file(key).map_err(|_| SIGNATURE_MISMATCH)?;
         let dir = path.parent().ok_or(INTERNAL)?;
-        let (writer, digest) = match receive(dir, length, body).await {
+        let (writer, digest) = match receive(dir, DirPolicy::Create, length, body).await {
             Ok(received) => received,
             Err(refusal) => {
-                self.prune(dir);
+                prune(&self.objects, dir);
                 return Err(refusal);
             }
         };
@@ -305,7 +318,7 @@ impl FsBlobs {
             // Dropped unpublished, the temporary file goes: nothing is stored, and the
             // directories made for it are pruned again.
             drop(writer);
-            self.prune(dir);
+            prune(&self.objects, dir);
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "BadDigest",
@@ -316,8 +329,10 @@ impl FsBlobs {
         let meta = Meta {
             content_type: content_type.to_owned(),
             etag: etag.clone(),
+            parts: None,
         };
-        writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        let replaced = writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        self.discard(replaced).await;
         self.announce(key, length, etag.clone());
         tracing::debug!(key, bytes = length, "presigned put stored");
         Ok(ok_with_etag(&etag))
@@ -362,27 +377,21 @@ impl FsBlobs {
                 "Your proposed upload exceeds the maximum allowed size",
             ));
         }
-        let upload = match multipart::load(self, key, upload_id).await {
-            Ok(upload) => upload,
-            Err(crate::Error::NotFound { .. }) => {
-                return Err(refuse(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchUpload",
-                    "The specified upload does not exist.",
-                ));
-            }
-            Err(_) => return Err(INTERNAL),
-        };
-        let (writer, digest) = receive(&upload.dir, length, body).await?;
+        let upload = multipart::load(self, key, upload_id)
+            .await
+            .map_err(upload_refusal)?;
+        let (writer, digest) = receive(&upload.dir, DirPolicy::MustExist, length, body).await?;
         let etag = etag_of(&digest);
         let meta = Meta {
             content_type: String::new(),
             etag: etag.clone(),
+            parts: None,
         };
+        // Completed or aborted while the body arrived: the part is refused, not revived.
         writer
             .commit(&meta, &upload.part_file(part_number))
             .await
-            .map_err(|_| INTERNAL)?;
+            .map_err(upload_refusal)?;
         Ok(ok_with_etag(&etag))
     }
 
@@ -390,46 +399,81 @@ impl FsBlobs {
         &self,
         key: &str,
         content_disposition: Option<&str>,
+        range: Option<&str>,
     ) -> Result<Response<BlobBody>, Refusal> {
-        let no_such_key = refuse(
-            StatusCode::NOT_FOUND,
-            "NoSuchKey",
-            "The specified key does not exist.",
-        );
-        let path = self.object_file(key).map_err(|_| no_such_key)?;
-        let opened = record::open(&path)
-            .await
-            .map_err(|_| INTERNAL)?
-            .ok_or(refuse(
+        let no_such_key = || {
+            refuse(
                 StatusCode::NOT_FOUND,
                 "NoSuchKey",
                 "The specified key does not exist.",
-            ))?;
-        let content_type = opened.meta.content_type.clone();
-        let etag = opened.meta.etag.clone();
-        let length = opened.body_len;
-        let body = stream(opened.into_body_reader().await.map_err(|_| INTERNAL)?);
+            )
+        };
+        let path = self.object_file(key).map_err(|_| no_such_key())?;
+        let objects = self.objects.clone();
+        let object = blocking(move || body::open(&objects, &path))
+            .await
+            .map_err(|_| INTERNAL)?
+            .ok_or_else(no_such_key)?;
+        let length = object.len;
+        let (status, bytes) = match range::requested(range, length) {
+            Requested::Whole => (StatusCode::OK, 0..length),
+            Requested::Part(bytes) => (StatusCode::PARTIAL_CONTENT, bytes),
+            Requested::Unsatisfiable => return Ok(unsatisfiable(length)),
+        };
         // Objects are served from the app's own origin in the local stack: always with the
         // stored type, never sniffed, and sandboxed, so an upload that is both an image and
         // a script or a page can be neither.
-        let content_type = match content_type.is_empty() {
+        let content_type = match object.meta.content_type.is_empty() {
             true => "application/octet-stream".to_owned(),
-            false => content_type,
+            false => object.meta.content_type.clone(),
         };
         let mut builder = Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_LENGTH, length)
-            .header(header::ETAG, etag)
+            .status(status)
+            .header(header::CONTENT_LENGTH, bytes.end - bytes.start)
+            .header(header::ETAG, object.meta.etag.clone())
             .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT_RANGES, "bytes")
             .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
             .header(
                 header::CONTENT_SECURITY_POLICY,
                 "default-src 'none'; sandbox",
             );
+        if status == StatusCode::PARTIAL_CONTENT {
+            let last = bytes.end.saturating_sub(1);
+            let content_range = format!("bytes {}-{last}/{length}", bytes.start);
+            builder = builder.header(header::CONTENT_RANGE, content_range);
+        }
         if let Some(disposition) = content_disposition {
             builder = builder.header(header::CONTENT_DISPOSITION, disposition);
         }
-        builder.body(body).map_err(|_| INTERNAL)
+        builder
+            .body(stream(Cursor::new(object, bytes)))
+            .map_err(|_| INTERNAL)
+    }
+}
+
+/// S3's 416 for a range past the end, with the size in `Content-Range` (RFC 9110).
+fn unsatisfiable(length: u64) -> Response<BlobBody> {
+    let mut response = error_response(&refuse(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "InvalidRange",
+        "The requested range is not satisfiable",
+    ));
+    if let Ok(value) = header::HeaderValue::from_str(&format!("bytes */{length}")) {
+        response.headers_mut().insert(header::CONTENT_RANGE, value);
+    }
+    response
+}
+
+/// `NoSuchUpload` for an upload that is gone (or never was), else an internal error.
+fn upload_refusal(error: crate::Error) -> Refusal {
+    match error {
+        crate::Error::NotFound { .. } => refuse(
+            StatusCode::NOT_FOUND,
+            "NoSuchUpload",
+            "The specified upload does not exist.",
+        ),
+        _ => INTERNAL,
     }
 }
 
@@ -466,6 +510,7 @@ where
 /// fewer bytes are refused; reading stops as soon as the body runs past `length`.
 async fn receive<B>(
     dir: &std::path::Path,
+    policy: DirPolicy,
     length: u64,
     body: B,
 ) -> Result<(record::Writer, [u8; 32]), Refusal>
@@ -480,7 +525,12 @@ where
             "You did not provide the number of bytes specified by the Content-Length HTTP header.",
         )
     };
-    let mut writer = record::Writer::create(dir).await.map_err(|_| INTERNAL)?;
+    let mut writer = record::Writer::create(dir, policy)
+        .await
+        .map_err(|e| match policy {
+            DirPolicy::MustExist => upload_refusal(e),
+            DirPolicy::Create => INTERNAL,
+        })?;
     let mut hasher = Sha256::new();
     let mut body = pin!(body);
     while let Some(frame) = body.frame().await {

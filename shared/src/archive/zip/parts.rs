@@ -1,10 +1,11 @@
 //! How an archive is cut into multipart-upload parts.
 //!
 //! S3 takes 1 to 10,000 parts of 5 MiB to 5 GiB (the last may be smaller). Parts are built
-//! in memory one at a time, so their size is the job's memory: 8 MiB unless the archive is
-//! too big for 10,000 of those, then the smallest whole number of MiB that covers it in
-//! 10,000 parts, up to [`MAX_PART_BYTES`]. The plan is three numbers, so the job row only
-//! needs those and how many parts are written.
+//! in memory, one uploading while the next is read, so twice their size is the job's
+//! memory. They are 8 MiB unless the archive is too big for 10,000 of those, then the
+//! smallest whole number of MiB that covers it in 10,000 parts, up to [`MAX_PART_BYTES`].
+//! The plan is three numbers, so the job row only needs those and how many parts are
+//! written.
 
 use std::ops::Range;
 
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 const MIB: u64 = 1024 * 1024;
 /// Smallest part we cut (S3's minimum is 5 MiB).
 pub const MIN_PART_BYTES: u64 = 8 * MIB;
-/// Largest part we cut: the bound on a job's memory (S3 would take 5 GiB).
+/// Largest part we cut: half the bound on a job's memory (S3 would take 5 GiB).
 pub const MAX_PART_BYTES: u64 = 64 * MIB;
 /// Most parts S3 accepts in one upload.
 pub const MAX_PARTS: u64 = 10_000;

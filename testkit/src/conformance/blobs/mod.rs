@@ -61,6 +61,7 @@ macro_rules! blobs_conformance {
                 presigned_put_used_for_another_key_is_refused,
                 presigned_get_returns_the_bytes_with_the_content_disposition,
                 presigned_get_of_a_missing_key_is_not_found,
+                presigned_get_with_a_range_returns_that_window,
             }
             multipart {
                 multipart_upload_of_presigned_parts_assembles_them_in_order,
@@ -68,6 +69,7 @@ macro_rules! blobs_conformance {
                 multipart_upload_of_a_single_server_side_part_completes,
                 aborted_multipart_upload_is_gone,
                 listed_parts_carry_the_etag_their_upload_returned,
+                completed_upload_reads_across_part_boundaries,
             }
         }
     };

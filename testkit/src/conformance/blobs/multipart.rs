@@ -209,3 +209,54 @@ pub async fn listed_parts_carry_the_etag_their_upload_returned(blobs: &dyn Blobs
     expected.extend_from_slice(b"last part");
     assert!(blobs.get(key).await.expect("get") == expected);
 }
+
+/// A completed upload reads as one object across its parts' boundaries: by `get_range`,
+/// and by presigned GET whole and with a `Range` that spans two parts.
+pub async fn completed_upload_reads_across_part_boundaries(blobs: &dyn Blobs) {
+    let key = "archives/e1/spanning.zip";
+    let upload = blobs
+        .create_multipart(key, "application/zip")
+        .await
+        .expect("create");
+    let first: Vec<u8> = (0..5 * MIB).map(|i| (i % 251) as u8).collect();
+    let second: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8 + 100).collect();
+    let mut parts = Vec::new();
+    for (part_number, body) in [(1u32, &first), (2, &second)] {
+        let etag = blobs
+            .upload_part(key, &upload, part_number, Bytes::from(body.clone()))
+            .await
+            .expect("upload part");
+        parts.push(CompletedPart { part_number, etag });
+    }
+    blobs
+        .complete_multipart(key, &upload, &parts)
+        .await
+        .expect("complete");
+    let whole = [first, second].concat();
+    let boundary = 5 * MIB;
+
+    let read = blobs
+        .get_range(key, (boundary - 10) as u64, 30)
+        .await
+        .expect("get_range");
+    assert_eq!(
+        read,
+        whole.get(boundary - 10..boundary + 20).expect("window")
+    );
+
+    let request = blobs
+        .presign_get(key, None, Presign::now(300))
+        .expect("presign");
+    let response = send(&request, Bytes::new()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.bytes().await.expect("body") == whole,
+        "whole object differs"
+    );
+
+    let range = format!("bytes={}-{}", boundary - 3, boundary + 4);
+    let response = send_with(&request, Bytes::new(), &[("range", range.as_str())]).await;
+    assert_eq!(response.status().as_u16(), 206);
+    let window = whole.get(boundary - 3..=boundary + 4).expect("window");
+    assert_eq!(response.bytes().await.expect("body"), window);
+}

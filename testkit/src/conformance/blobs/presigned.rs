@@ -156,3 +156,43 @@ pub async fn presigned_get_of_a_missing_key_is_not_found(blobs: &dyn Blobs) {
         .expect("presign");
     assert_refused(send(&request, Bytes::new()).await, 404, Some("NoSuchKey")).await;
 }
+
+/// A presigned GET with a `Range` of one window answers 206 with that window and its
+/// `Content-Range`; a range starting past the end is S3's 416 InvalidRange.
+pub async fn presigned_get_with_a_range_returns_that_window(blobs: &dyn Blobs) {
+    let body: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    blobs
+        .put(
+            "archives/e/ranged.zip",
+            Bytes::from(body.clone()),
+            "application/zip",
+        )
+        .await
+        .expect("put");
+    let request = blobs
+        .presign_get("archives/e/ranged.zip", None, Presign::now(300))
+        .expect("presign");
+    for (range, first, last) in [
+        ("bytes=100-199", 100usize, 199usize),
+        ("bytes=990-", 990, 999),
+        ("bytes=-10", 990, 999),
+        ("bytes=0-5000", 0, 999),
+    ] {
+        let response = send_with(&request, Bytes::new(), &[("range", range)]).await;
+        assert_eq!(response.status().as_u16(), 206, "{range}");
+        let content_range = response
+            .headers()
+            .get("content-range")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(
+            content_range.as_deref(),
+            Some(format!("bytes {first}-{last}/1000").as_str()),
+            "{range}"
+        );
+        let window = body.get(first..=last).expect("window");
+        assert_eq!(response.bytes().await.expect("body"), window, "{range}");
+    }
+    let past = send_with(&request, Bytes::new(), &[("range", "bytes=1000-")]).await;
+    assert_refused(past, 416, Some("InvalidRange")).await;
+}
