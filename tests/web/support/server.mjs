@@ -27,10 +27,13 @@ export async function startServer(options = {}) {
   const data = mkdtempSync(join(tmpdir(), 'picpass-web-'));
   const logPath = join(data, '..', `${data.split('/').pop()}.log`);
   const log = openSync(logPath, 'a');
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn', ...options.env };
+  delete env.PICPASS_PUBLIC_BASE_URL;
+  delete env.PICPASS_DATA_DIR;
   const child = spawn(picpassBinary(), [
     'serve', '--addr', '127.0.0.1:0', '--data', join(data, 'data'), '--web', options.web ?? join(ROOT, 'web'), '--reap-every', '5',
   ], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn', PICPASS_PUBLIC_BASE_URL: '', PICPASS_DATA_DIR: '', ...options.env },
+    env,
     stdio: ['ignore', 'ignore', log],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
