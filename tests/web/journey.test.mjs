@@ -100,7 +100,7 @@ test('a guest unlocks with the code, sees exactly the 3 photos and downloads the
   await page.getByRole('button', { name: 'View photos' }).click();
   await page.getByText('3 photos').waitFor();
   const names = await page.locator('.viewer-cell button.open').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
-  assert.deepEqual(names.sort(), photos.slice(0, 3).map((p) => `Open ${basename(p)}`).sort());
+  assert.deepEqual([...names].sort(), photos.slice(0, 3).map((p) => `Open ${basename(p)}`).sort());
   await page.getByText(/Photos available for 29 days/).waitFor();
 
   await page.getByRole('button', { name: names[0] }).click();

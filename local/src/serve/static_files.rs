@@ -100,7 +100,12 @@ impl WebFiles {
             return plain(StatusCode::NOT_FOUND, "not found\n");
         };
         let is_config = relative == Path::new("config.json");
-        if is_config && !self.root.as_ref().is_some_and(|r| r.join(&relative).is_file()) {
+        if is_config
+            && !self
+                .root
+                .as_ref()
+                .is_some_and(|r| r.join(&relative).is_file())
+        {
             return local_config(method);
         }
         let Some(root) = &self.root else {
@@ -237,20 +242,27 @@ mod tests {
     }
 
     async fn text(response: Response<BlobBody>) -> String {
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 
     #[tokio::test]
     async fn config_json_is_generated_for_the_local_stack_unless_the_app_has_one() {
         let dir = tempfile::tempdir().expect("dir");
-        for web in [WebFiles::new(None), WebFiles::new(Some(dir.path().to_owned()))] {
+        for web in [
+            WebFiles::new(None),
+            WebFiles::new(Some(dir.path().to_owned())),
+        ] {
             let config = web.serve(&Method::GET, "/config.json").await;
             assert_eq!(config.status(), StatusCode::OK);
             assert_eq!(config.headers()[header::CONTENT_TYPE], "application/json");
             assert_eq!(config.headers()[header::CACHE_CONTROL], "no-cache");
-            let value: serde_json::Value =
-                serde_json::from_str(&text(config).await).expect("json");
+            let value: serde_json::Value = serde_json::from_str(&text(config).await).expect("json");
             assert_eq!(
                 value,
                 serde_json::json!({"api_base": "", "auth": {"mode": "local"}})
