@@ -2,6 +2,8 @@
 //! `/` is `index.html`, every `/e/{username}/{slug}` is the viewer page (`gallery.html`
 //! when the app has one, else `index.html`: a single-page app routes itself), anything else
 //! is the file at that path. Paths with `..`, hidden or empty segments never reach the disk.
+//! `/config.json`, the app's runtime configuration, is generated for the local stack (same
+//! origin API, local accounts) unless the directory holds one.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,10 @@ const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 const NO_WEB_APP: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>PicPass</title>\
 <h1>PicPass is running</h1><p>This checkout has no web app (<code>web/</code>); the API is at \
 <code>/api</code> (see <code>openapi.yaml</code>).</p></html>";
+
+/// The web app's configuration on the local stack: the API on the same origin, local
+/// accounts (a deployment writes its own `config.json`, with Cognito's domain and client).
+const LOCAL_CONFIG: &str = "{\"api_base\": \"\", \"auth\": {\"mode\": \"local\"}}\n";
 
 /// The directory served, if any.
 #[derive(Debug, Clone)]
@@ -93,6 +99,15 @@ impl WebFiles {
         let Some(relative) = Self::relative(path) else {
             return plain(StatusCode::NOT_FOUND, "not found\n");
         };
+        let is_config = relative == Path::new("config.json");
+        if is_config
+            && !self
+                .root
+                .as_ref()
+                .is_some_and(|r| r.join(&relative).is_file())
+        {
+            return local_config(method);
+        }
         let Some(root) = &self.root else {
             return match relative == Path::new("index.html") {
                 true => html(Bytes::from_static(NO_WEB_APP.as_bytes()), method),
@@ -129,6 +144,22 @@ impl WebFiles {
             None => plain(StatusCode::NOT_FOUND, "not found\n"),
         }
     }
+}
+
+/// The generated `config.json`: never cached, like the pages that read it.
+fn local_config(method: &Method) -> Response<BlobBody> {
+    let mut response = Response::new(body(if *method == Method::HEAD {
+        Bytes::new()
+    } else {
+        Bytes::from_static(LOCAL_CONFIG.as_bytes())
+    }));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// An HTML page: never cached (it names the current assets), never framed.
@@ -208,5 +239,39 @@ mod tests {
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         let post = web.serve(&Method::POST, "/").await;
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+
+    async fn text(response: Response<BlobBody>) -> String {
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn config_json_is_generated_for_the_local_stack_unless_the_app_has_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        for web in [
+            WebFiles::new(None),
+            WebFiles::new(Some(dir.path().to_owned())),
+        ] {
+            let config = web.serve(&Method::GET, "/config.json").await;
+            assert_eq!(config.status(), StatusCode::OK);
+            assert_eq!(config.headers()[header::CONTENT_TYPE], "application/json");
+            assert_eq!(config.headers()[header::CACHE_CONTROL], "no-cache");
+            let value: serde_json::Value = serde_json::from_str(&text(config).await).expect("json");
+            assert_eq!(
+                value,
+                serde_json::json!({"api_base": "", "auth": {"mode": "local"}})
+            );
+        }
+        let own = r#"{"api_base": "https://api.example", "auth": {"mode": "cognito"}}"#;
+        std::fs::write(dir.path().join("config.json"), own).expect("write");
+        let web = WebFiles::new(Some(dir.path().to_owned()));
+        let config = web.serve(&Method::GET, "/config.json").await;
+        assert_eq!(text(config).await, own);
     }
 }
