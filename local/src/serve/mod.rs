@@ -93,7 +93,9 @@ fn config_for(args: &ServeArgs, bound: SocketAddr) -> shared::Result<Config> {
     if let Some(data) = &args.data {
         config.data_dir.clone_from(data);
     }
-    if std::env::var_os("PICPASS_PUBLIC_BASE_URL").is_none() {
+    // Empty counts as unset, as for every setting.
+    let configured = std::env::var("PICPASS_PUBLIC_BASE_URL").is_ok_and(|v| !v.trim().is_empty());
+    if !configured {
         config.public_base_url = format!("http://{bound}");
     }
     Ok(config)
