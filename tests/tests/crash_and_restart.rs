@@ -10,7 +10,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::{Client, Server, small_pngs, stored_keys, unzip_entries};
 
@@ -96,7 +96,9 @@ async fn a_killed_server_loses_nothing_and_does_nothing_twice() {
         ..guest
     };
     let archive_id = requested["archive_id"].as_str().expect("id");
-    let zip = wait_for_archive(&guest, &gallery, &token, archive_id).await;
+    let zip = guest
+        .wait_for_archive(&gallery, &token, archive_id, Duration::from_secs(180))
+        .await;
     let entries = unzip_entries(&zip, dir.path());
     let in_zip: BTreeMap<String, Vec<u8>> = entries.into_iter().collect();
     assert_eq!(in_zip.len(), PHOTOS);
@@ -179,30 +181,5 @@ async fn reconcile(client: &Client, data: &std::path::Path, event_id: &str) {
         let mut objects = seen.get(photo).cloned().unwrap_or_default();
         objects.sort();
         assert_eq!(objects, ["original", "thumb", "web"], "objects of {photo}");
-    }
-}
-
-async fn wait_for_archive(guest: &Client, gallery: &str, token: &str, id: &str) -> Vec<u8> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(180);
-    loop {
-        let (status, state): (u16, Value) = guest
-            .call_as(
-                Some(token),
-                "GET",
-                &format!("{gallery}/archives/{id}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{state}");
-        match state["state"].as_str() {
-            Some("ready") => return guest.get_bytes(state["url"].as_str().expect("url")).await,
-            Some("failed") => panic!("archive failed: {state}"),
-            _ => {}
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "archive not ready: {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

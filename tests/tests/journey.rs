@@ -300,28 +300,9 @@ async fn archive(guest: &Client, gallery: &str, token: &str) -> Vec<u8> {
         .await;
     assert_eq!(status, 202, "{requested}");
     let id = requested["archive_id"].as_str().expect("id");
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, state) = guest
-            .call_as(
-                Some(token),
-                "GET",
-                &format!("{gallery}/archives/{id}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{state}");
-        match state["state"].as_str() {
-            Some("ready") => return guest.get_bytes(state["url"].as_str().expect("url")).await,
-            Some("failed") => panic!("archive failed: {state}"),
-            _ => {}
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "archive not ready: {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    guest
+        .wait_for_archive(gallery, token, id, Duration::from_secs(120))
+        .await
 }
 
 /// The tenth wrong code from one address locks it out (429 with Retry-After), even for

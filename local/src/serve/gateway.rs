@@ -25,7 +25,7 @@ use shared::http::accounts_api::{self, AccountsApi, AccountsDeps};
 use shared::http::events_api::{self, EventsApi};
 use shared::http::gallery_api::{self, GalleryApi};
 use shared::http::presign_api::{self, PresignApi};
-use shared::http::{error_response, handle, json_response};
+use shared::http::{bearer_in, error_response, handle, json_response};
 use shared::local_auth::{Claims, JwtKeys};
 use shared::services::Deps;
 use shared::wiring::local::BLOBS_PATH;
@@ -171,16 +171,7 @@ impl Gateway {
 
     /// The claims of the request's bearer token (what the JWT authorizer checks).
     fn verify(&self, req: &Request<Incoming>) -> Result<Claims, Error> {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        let token = bearer_in(req.headers())
             .ok_or_else(|| Error::unauthorized("unauthorized", "sign in to use this API"))?;
         self.jwt.verify(token, Timestamp::now())
     }

@@ -151,17 +151,18 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
         .web
         .clone()
         .or_else(|| Some(PathBuf::from("web")).filter(|p| p.is_dir()));
+    let jwt = stack.jwt_keys()?;
     let gateway = Arc::new(Gateway {
         presign: Deps::new(&config, adapters.clone(), Function::Presign)?,
         events: Deps::new(&config, adapters.clone(), Function::Events)?,
         gallery: Deps::new(&config, adapters.clone(), Function::Gallery)?,
         accounts: AccountsDeps {
             catalog: adapters.catalog.clone(),
-            jwt: stack.jwt_keys()?,
+            jwt: jwt.clone(),
             max_body_bytes: usize::try_from(config.limits.max_json_body_bytes)
                 .unwrap_or(usize::MAX),
         },
-        jwt: stack.jwt_keys()?,
+        jwt,
         blobs: blobs.clone(),
         web: WebFiles::new(web_dir.clone()),
     });

@@ -39,7 +39,18 @@ fn missing() -> Error {
 /// The bearer token of the `Authorization` header (a viewer token on gallery routes); a
 /// request without one is `Unauthorized`.
 pub fn bearer_token(req: &Request) -> Result<&str> {
-    req.headers()
+    bearer_in(req.headers()).ok_or_else(|| {
+        Error::unauthorized(
+            "unauthorized",
+            "enter the gallery's access code first (no viewer token was sent)",
+        )
+    })
+}
+
+/// The token of an `Authorization: Bearer …` header, if there is a non-empty one (the
+/// local stack's gateway reads photographer tokens with it too).
+pub fn bearer_in(headers: &lambda_http::http::HeaderMap) -> Option<&str> {
+    headers
         .get(lambda_http::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -48,12 +59,6 @@ pub fn bearer_token(req: &Request) -> Result<&str> {
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Error::unauthorized(
-                "unauthorized",
-                "enter the gallery's access code first (no viewer token was sent)",
-            )
-        })
 }
 
 /// The client's address: API Gateway's `sourceIp` (the local stack sets it from the

@@ -17,7 +17,7 @@ pub mod router;
 
 pub use api::{HttpApi, handle, handle_lambda};
 pub use body::json_body;
-pub use identity::{bearer_token, caller, client_address};
+pub use identity::{bearer_in, bearer_token, caller, client_address};
 pub use query::{page_request, query_param};
 pub use response::{error_response, json_response, no_content};
 pub use router::{PathParams, Route, Router};

@@ -349,6 +349,29 @@ impl Client {
         }
     }
 
+    /// Polls the archive `id` until it is ready (at most `within`); returns the zip's bytes.
+    pub async fn wait_for_archive(
+        &self,
+        gallery: &str,
+        token: &str,
+        id: &str,
+        within: Duration,
+    ) -> Vec<u8> {
+        let deadline = Instant::now() + within;
+        let path = format!("{gallery}/archives/{id}");
+        loop {
+            let (status, state) = self.call_as(Some(token), "GET", &path, None).await;
+            assert_eq!(status, 200, "{state}");
+            match state["state"].as_str() {
+                Some("ready") => return self.get_bytes(state["url"].as_str().expect("url")).await,
+                Some("failed") => panic!("archive failed: {state}"),
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "archive not ready: {state}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Bytes at a URL (a signed storage URL).
     pub async fn get_bytes(&self, url: &str) -> Vec<u8> {
         let response = self.http.get(url).send().await.expect("GET");
