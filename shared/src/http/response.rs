@@ -19,17 +19,25 @@ pub fn no_content() -> Response<Body> {
     build(204, Body::Empty)
 }
 
+/// Seconds a client waits before retrying after a 503 (a dependency failed transiently).
+pub const TRANSIENT_RETRY_AFTER_SECS: u64 = 1;
+
 /// `{"error": {"code", "message"}}` with the status `Error::http_status` chooses, and
-/// `Retry-After` when throttled. Internal details never reach the body.
+/// `Retry-After` when throttled or temporarily unavailable. Internal details never reach
+/// the body.
 pub fn error_response(err: &Error) -> Response<Body> {
     let mut response = build(err.http_status(), Body::Text(err.to_json().to_string()));
-    if let Error::Throttled {
-        retry_after_secs, ..
-    } = err
-    {
+    let retry_after = match err {
+        Error::Throttled {
+            retry_after_secs, ..
+        } => Some(*retry_after_secs),
+        Error::Transient { .. } => Some(TRANSIENT_RETRY_AFTER_SECS),
+        _ => None,
+    };
+    if let Some(secs) = retry_after {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }
@@ -48,4 +56,34 @@ fn build(status: u16, body: Body) -> Response<Body> {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry_after(err: &Error) -> Option<String> {
+        error_response(err)
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn a_client_is_told_when_to_retry_after_a_503_or_a_429_and_never_otherwise() {
+        let unavailable = Error::Transient {
+            message: "the table is throttling".to_owned(),
+            source: None,
+        };
+        assert_eq!(error_response(&unavailable).status(), 503);
+        assert_eq!(retry_after(&unavailable).as_deref(), Some("1"));
+        let throttled = Error::Throttled {
+            message: "slow down".to_owned(),
+            retry_after_secs: 900,
+        };
+        assert_eq!(retry_after(&throttled).as_deref(), Some("900"));
+        assert_eq!(retry_after(&Error::internal_msg("boom")), None);
+        assert_eq!(retry_after(&Error::not_found("x", "y")), None);
+    }
 }

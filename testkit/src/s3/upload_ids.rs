@@ -25,10 +25,11 @@ pub(crate) struct AwsUploadIds {
     fs: FileSystem,
     /// Requests served, every operation (read by benchmarks through `S3Server::requests`).
     requests: Arc<AtomicU64>,
-    /// Held through a completion or an abort: S3 finishes an upload atomically, so a racing
-    /// completion sees it either open or gone (`NoSuchUpload`), never half-done (s3s-fs
-    /// alone answers the loser `AccessDenied` while the winner is still writing the object).
-    finishing: tokio::sync::Mutex<()>,
+    /// Written through a completion or an abort, read through a part upload or a listing:
+    /// S3 finishes an upload atomically, so a racing completion, part or listing sees it
+    /// either open or gone (`NoSuchUpload`), never half-done (s3s-fs alone answers
+    /// `AccessDenied` while the winner is still moving the parts away).
+    finishing: tokio::sync::RwLock<()>,
     open: Mutex<HashSet<String>>,
     /// ETag of each part stored, by (upload id, part number).
     part_etags: Mutex<HashMap<(String, i32), ETag>>,
@@ -39,7 +40,7 @@ impl AwsUploadIds {
         Self {
             fs,
             requests,
-            finishing: tokio::sync::Mutex::new(()),
+            finishing: tokio::sync::RwLock::new(()),
             open: Mutex::new(HashSet::new()),
             part_etags: Mutex::new(HashMap::new()),
         }
@@ -123,6 +124,7 @@ impl_s3! {
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let _open = self.finishing.read().await;
         self.ensure_open(&req.input.upload_id)?;
         let part = (req.input.upload_id.clone(), req.input.part_number);
         let response = self.fs.upload_part(req).await?;
@@ -140,6 +142,7 @@ impl_s3! {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let _open = self.finishing.read().await;
         self.ensure_open(&req.input.upload_id)?;
         let upload_id = req.input.upload_id.clone();
         let mut response = self.fs.list_parts(req).await?;
@@ -163,7 +166,7 @@ impl_s3! {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
-        let _finishing = self.finishing.lock().await;
+        let _finishing = self.finishing.write().await;
         self.ensure_open(&upload_id)?;
         let response = self.fs.complete_multipart_upload(req).await?;
         self.set_open(&upload_id, false);
@@ -176,7 +179,7 @@ impl_s3! {
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let upload_id = req.input.upload_id.clone();
-        let _finishing = self.finishing.lock().await;
+        let _finishing = self.finishing.write().await;
         self.ensure_open(&upload_id)?;
         let response = self.fs.abort_multipart_upload(req).await?;
         self.set_open(&upload_id, false);
