@@ -31,7 +31,11 @@ use shared::services::Deps;
 use shared::wiring::local::BLOBS_PATH;
 
 use super::apigw;
+use super::slow_clients::IdleTimeoutBody;
 use super::static_files::WebFiles;
+
+/// A request's body as the gateway reads it: hyper's, failing once the client goes silent.
+pub type RequestBody = IdleTimeoutBody<Incoming>;
 
 /// API Gateway's payload limit: larger requests never reach a function.
 pub const MAX_API_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -119,7 +123,7 @@ fn target_of(method: &LambdaMethod, path: &str) -> Result<Option<Target>, Vec<&'
 
 impl Gateway {
     /// Answers one request from `peer`.
-    pub async fn serve(&self, req: Request<Incoming>, peer: IpAddr) -> Response<BlobBody> {
+    pub async fn serve(&self, req: Request<RequestBody>, peer: IpAddr) -> Response<BlobBody> {
         let path = req.uri().path();
         if path == BLOBS_PATH || path.starts_with(&format!("{BLOBS_PATH}/")) {
             return self.blobs.serve(req).await;
@@ -130,7 +134,7 @@ impl Gateway {
         self.web.serve(req.method(), path).await
     }
 
-    async fn api(&self, req: Request<Incoming>, peer: IpAddr) -> Response<BlobBody> {
+    async fn api(&self, req: Request<RequestBody>, peer: IpAddr) -> Response<BlobBody> {
         let method = req.method().clone();
         let target = match target_of(&method, req.uri().path()) {
             Ok(Some(target)) => target,
@@ -149,7 +153,7 @@ impl Gateway {
     async fn dispatch(
         &self,
         target: Target,
-        req: Request<Incoming>,
+        req: Request<RequestBody>,
         peer: IpAddr,
     ) -> Result<Response<BlobBody>, Error> {
         let claims = match target.needs_token() {
@@ -170,7 +174,7 @@ impl Gateway {
     }
 
     /// The claims of the request's bearer token (what the JWT authorizer checks).
-    fn verify(&self, req: &Request<Incoming>) -> Result<Claims, Error> {
+    fn verify(&self, req: &Request<RequestBody>) -> Result<Claims, Error> {
         let token = bearer_in(req.headers())
             .ok_or_else(|| Error::unauthorized("unauthorized", "sign in to use this API"))?;
         self.jwt.verify(token, Timestamp::now())
@@ -179,7 +183,7 @@ impl Gateway {
 
 /// The body, refused with 413 past API Gateway's limit (before reading when the client
 /// declares its length).
-async fn read_body(parts: &hyper::http::request::Parts, body: Incoming) -> Result<Bytes, Error> {
+async fn read_body(parts: &hyper::http::request::Parts, body: RequestBody) -> Result<Bytes, Error> {
     let too_large = || {
         Error::too_large(
             "body_too_large",

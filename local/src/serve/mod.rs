@@ -14,6 +14,7 @@ mod apigw;
 mod demo;
 mod gateway;
 mod recovery;
+mod slow_clients;
 mod static_files;
 mod workers;
 
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use shared::archive::ArchiveDeps;
@@ -40,6 +41,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use gateway::Gateway;
+use slow_clients::{ClientTimeouts, IdleTimeoutBody};
 use static_files::WebFiles;
 
 /// How long requests and batches in progress get to finish at shutdown.
@@ -63,6 +65,21 @@ pub struct ServeArgs {
     /// Seconds between reaper sweeps (AWS runs one a day; locally expiry shows sooner).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     reap_every: u64,
+    /// Seconds a client gets to send a request's headers before the connection is closed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    header_timeout: u64,
+    /// Seconds of silence in the middle of a request body before the request fails (S3: ~20).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    body_idle_timeout: u64,
+}
+
+impl ServeArgs {
+    fn client_timeouts(&self) -> ClientTimeouts {
+        ClientTimeouts {
+            headers: Duration::from_secs(self.header_timeout),
+            body_idle: Duration::from_secs(self.body_idle_timeout),
+        }
+    }
 }
 
 /// Runs the server until a shutdown signal.
@@ -226,7 +243,7 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
         });
     }
 
-    accept_until_signal(listener, &gateway).await;
+    accept_until_signal(listener, &gateway, args.client_timeouts()).await;
     let _ = stop_tx.send(true);
     drop(gateway);
     drop(blobs);
@@ -245,9 +262,17 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
 
 /// Serves connections until SIGINT or SIGTERM, then lets open requests finish for up to
 /// [`SHUTDOWN_GRACE`].
-async fn accept_until_signal(listener: TcpListener, gateway: &Arc<Gateway>) {
+async fn accept_until_signal(
+    listener: TcpListener,
+    gateway: &Arc<Gateway>,
+    timeouts: ClientTimeouts,
+) {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
@@ -266,6 +291,7 @@ async fn accept_until_signal(listener: TcpListener, gateway: &Arc<Gateway>) {
         let gateway = Arc::clone(gateway);
         let service = service_fn(move |request: hyper::Request<Incoming>| {
             let gateway = Arc::clone(&gateway);
+            let request = request.map(|body| IdleTimeoutBody::new(body, timeouts.body_idle));
             async move { Ok::<_, std::convert::Infallible>(gateway.serve(request, peer.ip()).await) }
         });
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -23,6 +23,11 @@ impl Server {
     /// Starts a server on a free port over `data`, with extra environment `env`; waits until
     /// it listens. Panics with the server's log if it does not within 60 s.
     pub fn start(data: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(data, env, &[])
+    }
+
+    /// [`Server::start`] with extra `picpass serve` options.
+    pub fn start_with(data: &Path, env: &[(&str, &str)], options: &[&str]) -> Self {
         let log = data.with_extension(format!("log-{}", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -40,6 +45,7 @@ impl Server {
                 "--data",
             ])
             .arg(data)
+            .args(options)
             .env("RUST_LOG", "info")
             .env_remove("PICPASS_PUBLIC_BASE_URL")
             .env_remove("PICPASS_DATA_DIR")
