@@ -14,5 +14,5 @@ pub use fs_blobs::FsBlobs;
 pub use memory_queue::MemoryQueue;
 pub use s3_blobs::S3Blobs;
 pub use sqlite_catalog::SqliteCatalog;
-pub use sqlite_queue::{QueueDepth, QueueSettings, SqliteQueue};
+pub use sqlite_queue::{DeadLetter, QueueDepth, QueueSettings, SqliteQueue};
 pub use sqs_queue::{SqsQueue, SqsSender};

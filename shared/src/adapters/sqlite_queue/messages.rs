@@ -6,7 +6,7 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use super::rows::{after, db_err, delivery, new_receipt, not_in_flight, now_ms, to_u32, until};
-use super::{QueueDepth, QueueSettings};
+use super::{DeadLetter, QueueDepth, QueueSettings};
 use crate::error::{Error, Result};
 use crate::ports::queue::Delivery;
 
@@ -213,6 +213,58 @@ pub(super) fn dead_letters(conn: &mut Connection, queue: &str, max: u32) -> Resu
         found,
         ..Look::default()
     })
+}
+
+/// Up to `max` dead letters, oldest move first, with when each moved (epoch ms).
+pub(super) fn list_dead(conn: &mut Connection, queue: &str, max: u32) -> Result<Vec<DeadLetter>> {
+    let mut select = conn
+        .prepare_cached(
+            "SELECT message_id, body, receive_count, dead_at FROM queue_messages
+             WHERE queue = ?1 AND dead_at IS NOT NULL
+             ORDER BY dead_at, seq LIMIT ?2",
+        )
+        .map_err(db_err)?;
+    let mut rows = select.query(params![queue, max]).map_err(db_err)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let message = delivery(row, String::new())?;
+        found.push(DeadLetter {
+            message_id: message.message_id,
+            body: message.body,
+            receive_count: message.receive_count,
+            dead_at_ms: row.get(3).map_err(db_err)?,
+        });
+    }
+    Ok(found)
+}
+
+/// Moves dead letters back into the queue, visible now with a fresh receive count: those
+/// named by `ids`, or all of them when `ids` is `None`. Returns how many moved.
+pub(super) fn redrive(conn: &mut Connection, queue: &str, ids: Option<&[String]>) -> Result<u64> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let now = now_ms();
+    let mut moved = 0;
+    {
+        let sql_all = "UPDATE queue_messages SET dead_at = NULL, receive_count = 0,
+                              visible_at = ?2, receipt = NULL
+                       WHERE queue = ?1 AND dead_at IS NOT NULL";
+        let sql_one = "UPDATE queue_messages SET dead_at = NULL, receive_count = 0,
+                              visible_at = ?2, receipt = NULL
+                       WHERE queue = ?1 AND dead_at IS NOT NULL AND message_id = ?3";
+        match ids {
+            None => moved += tx.execute(sql_all, params![queue, now]).map_err(db_err)?,
+            Some(ids) => {
+                let mut update = tx.prepare_cached(sql_one).map_err(db_err)?;
+                for id in ids {
+                    moved += update.execute(params![queue, now, id]).map_err(db_err)?;
+                }
+            }
+        }
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(moved as u64)
 }
 
 /// Counts by state, in one read.

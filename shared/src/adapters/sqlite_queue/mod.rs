@@ -97,6 +97,17 @@ pub struct QueueDepth {
     pub dead: u64,
 }
 
+/// A message in the dead-letter list, as `picpass dlq list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub body: String,
+    /// Deliveries it had before it moved.
+    pub receive_count: u32,
+    /// When it moved to the dead-letter list (milliseconds since the epoch).
+    pub dead_at_ms: i64,
+}
+
 /// One named queue, with its dead-letter list, in a SQLite database file.
 #[derive(Clone)]
 pub struct SqliteQueue {
@@ -163,6 +174,28 @@ impl SqliteQueue {
             self.arrivals.notify_waiters();
         }
         Ok(made)
+    }
+
+    /// Up to `max` dead letters, oldest first, left where they are.
+    #[instrument(level = "debug", skip_all, fields(queue = %self.name))]
+    pub async fn list_dead_letters(&self, max: u32) -> Result<Vec<DeadLetter>> {
+        let name = Arc::clone(&self.name);
+        self.run(move |c| messages::list_dead(c, &name, max)).await
+    }
+
+    /// Moves the dead letters `ids` (all of them for `None`) back into the queue, visible
+    /// now and with a fresh receive count, as SQS's redrive does. Returns how many moved;
+    /// an id that is not a dead letter of this queue is skipped.
+    #[instrument(level = "debug", skip_all, fields(queue = %self.name))]
+    pub async fn redrive(&self, ids: Option<Vec<String>>) -> Result<u64> {
+        let name = Arc::clone(&self.name);
+        let moved = self
+            .run(move |c| messages::redrive(c, &name, ids.as_deref()))
+            .await?;
+        if moved > 0 {
+            self.arrivals.notify_waiters();
+        }
+        Ok(moved)
     }
 
     /// Runs `op` with the connection on the blocking pool.

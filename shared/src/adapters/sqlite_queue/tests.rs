@@ -291,6 +291,67 @@ async fn depth_counts_visible_in_flight_and_dead() {
     assert_eq!(depth(&queue).await, (0, 3, 1));
 }
 
+/// Sends `bodies` and receives each twice with `max_receives` 1, so the second receive
+/// moves them all to the dead-letter list.
+async fn dead_letters_of(queue: &SqliteQueue, bodies: &[&str]) {
+    let bodies: Vec<String> = bodies.iter().map(|b| (*b).to_owned()).collect();
+    queue.send_batch(&bodies).await.expect("send_batch");
+    for delivery in queue.receive(10, Duration::ZERO).await.expect("receive") {
+        queue
+            .release(&delivery, Duration::ZERO)
+            .await
+            .expect("release");
+    }
+    assert!(
+        queue
+            .receive(10, Duration::ZERO)
+            .await
+            .expect("receive")
+            .is_empty()
+    );
+    assert_eq!(depth(queue).await, (0, 0, bodies.len() as u64));
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_redriven_one_by_one_or_all_at_once() {
+    let (_dir, path) = database();
+    let queue = open(&path, "process", LONG, 1);
+    let other = open(&path, "jobs", LONG, 1);
+    dead_letters_of(&queue, &["a", "b", "c"]).await;
+    dead_letters_of(&other, &["x"]).await;
+
+    let dead = queue.list_dead_letters(100).await.expect("list");
+    let bodies: Vec<&str> = dead.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(bodies, ["a", "b", "c"]);
+    assert!(
+        dead.iter()
+            .all(|d| d.receive_count == 1 && d.dead_at_ms > 0)
+    );
+    assert_eq!(queue.list_dead_letters(2).await.expect("list").len(), 2);
+
+    // One by id (an unknown id and another queue's are skipped), then the rest.
+    let x = other.list_dead_letters(1).await.expect("list").remove(0);
+    let moved = queue
+        .redrive(Some(vec![
+            dead[1].message_id.clone(),
+            "nope".to_owned(),
+            x.message_id,
+        ]))
+        .await
+        .expect("redrive one");
+    assert_eq!(moved, 1);
+    assert_eq!(depth(&queue).await, (1, 0, 2));
+    assert_eq!(depth(&other).await, (0, 0, 1));
+    let again = receive_one(&queue, Duration::ZERO).await;
+    assert_eq!((again.body.as_str(), again.receive_count), ("b", 1));
+    queue.ack(&again).await.expect("ack");
+
+    assert_eq!(queue.redrive(None).await.expect("redrive all"), 2);
+    assert_eq!(depth(&queue).await, (2, 0, 0));
+    assert_eq!(queue.redrive(None).await.expect("nothing left"), 0);
+    assert_eq!(depth(&other).await, (0, 0, 1));
+}
+
 /// Set by `a_process_killed_holding_deliveries_loses_nothing` for its child process.
 const CRASH_DB: &str = "PICPASS_TEST_SQLITE_QUEUE_CRASH_DB";
 /// What the child prints once it holds its deliveries.
