@@ -343,3 +343,91 @@ async fn orphaned_parts_are_swept_after_the_grace_period_and_live_ones_kept() {
     drop(FsBlobs::open(dir.path(), "http://127.0.0.1:9", &[42u8; 32]).expect("reopen"));
     assert!(blobs.get("archives/e/h.zip").await.expect("live") == whole);
 }
+
+#[tokio::test]
+async fn a_snapshot_holds_every_object_whole_composites_included_and_no_upload_in_progress() {
+    let (dir, blobs) = store();
+    blobs
+        .put(
+            "events/e1/originals/a.jpg",
+            Bytes::from_static(b"plain"),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    blobs
+        .put(
+            "events/e1/thumbs/a.jpg",
+            Bytes::from_static(b"thumb"),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    let composed = compose(&blobs, "archives/e1/all.zip", &three_parts(7)).await;
+    let open_upload = blobs
+        .create_multipart("archives/e1/half.zip", "application/zip")
+        .await
+        .expect("create");
+    blobs
+        .upload_part(
+            "archives/e1/half.zip",
+            &open_upload,
+            1,
+            Bytes::from(vec![1u8; 5 * MIB]),
+        )
+        .await
+        .expect("part");
+
+    let copy = tempfile::tempdir().expect("copy dir");
+    let stats = snapshot::copy_objects(dir.path(), copy.path()).expect("snapshot");
+    assert_eq!((stats.objects, stats.vanished), (3, 0));
+    assert_eq!(
+        stats.linked,
+        2 + 1 + 3,
+        "same filesystem: every file linked"
+    );
+    assert!(stats.bytes >= composed.len() as u64 + 10);
+
+    // The source changes afterwards; the copy does not.
+    blobs.delete("archives/e1/all.zip").await.expect("delete");
+    blobs
+        .put(
+            "events/e1/originals/a.jpg",
+            Bytes::from_static(b"replaced"),
+            "image/jpeg",
+        )
+        .await
+        .expect("replace");
+
+    let restored =
+        FsBlobs::open(copy.path(), "http://127.0.0.1:9/blobs", &[42u8; 32]).expect("open copy");
+    assert_eq!(
+        &restored
+            .get("events/e1/originals/a.jpg")
+            .await
+            .expect("get")[..],
+        b"plain"
+    );
+    assert_eq!(
+        &restored.get("events/e1/thumbs/a.jpg").await.expect("get")[..],
+        b"thumb"
+    );
+    assert_eq!(
+        restored
+            .get("archives/e1/all.zip")
+            .await
+            .expect("get composite"),
+        composed
+    );
+    assert!(
+        restored
+            .head("archives/e1/half.zip")
+            .await
+            .expect_err("not completed")
+            .is_not_found()
+    );
+    assert!(
+        !copy.path().join("uploads").join(&open_upload).exists(),
+        "uploads in progress are not copied"
+    );
+}

@@ -31,6 +31,7 @@ mod multipart;
 mod range;
 mod record;
 mod signing;
+pub mod snapshot;
 mod stale_uploads;
 mod verifier;
 
