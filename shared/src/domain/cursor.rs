@@ -94,7 +94,7 @@ impl PageRequest {
     /// From the API's `?limit=&cursor=` query values, applying the default and maximum.
     pub fn from_query(limit: Option<&str>, cursor: Option<&str>) -> Result<Self> {
         let limit = match limit {
-            None | Some("") => DEFAULT_PAGE_LIMIT,
+            None => DEFAULT_PAGE_LIMIT,
             Some(text) => match text.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => n,
                 _ => {

@@ -6,6 +6,7 @@ pub mod client_address;
 pub mod cursor;
 pub mod download_name;
 pub mod event;
+pub mod fields;
 pub mod ids;
 pub mod job;
 pub mod keys;

@@ -235,7 +235,7 @@ fn ids(params: &PathParams) -> Result<(crate::domain::EventId, crate::domain::Ph
 /// `?status=&sort=` of the photo list.
 fn photo_query(req: &Request) -> Result<PhotoQuery> {
     let status = match query_param(req, "status").as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(PhotoStatus::parse(s).ok_or_else(|| {
             Error::invalid(
                 "invalid_status",
@@ -244,7 +244,7 @@ fn photo_query(req: &Request) -> Result<PhotoQuery> {
         })?),
     };
     let sort = match query_param(req, "sort").as_deref() {
-        None | Some("") | Some("uploaded") => PhotoSort::Uploaded,
+        None | Some("uploaded") => PhotoSort::Uploaded,
         Some("taken") => PhotoSort::Taken,
         Some(_) => {
             return Err(Error::invalid(

@@ -18,16 +18,32 @@ use crate::error::{Error, Result};
 #[serde(deny_unknown_fields)]
 pub struct DeriveSpec {
     /// Which part of the upright image to keep (the whole image when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub crop: Option<Crop>,
     /// The output size (the crop's size when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize: Option<Resize>,
     /// Output encoding (JPEG when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub format: Option<OutputFormat>,
     /// JPEG quality 1–100 (82 when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quality: Option<u8>,
     /// Apply the event's watermark.
     #[serde(default)]
@@ -79,10 +95,18 @@ pub enum Fit {
 #[serde(deny_unknown_fields)]
 pub struct Resize {
     /// Target width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub width: Option<u32>,
     /// Target height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::fields::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub height: Option<u32>,
     /// Fit mode.
     #[serde(default)]

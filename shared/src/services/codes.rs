@@ -46,8 +46,10 @@ pub struct CreateCode {
     #[serde(default)]
     pub all: bool,
     /// Grant these photos (each must be in the event).
+    #[serde(default, deserialize_with = "super::not_null")]
     pub photo_ids: Option<Vec<PhotoId>>,
     /// Own expiry, in the future.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub expires_at: Option<Timestamp>,
 }
 
@@ -56,10 +58,13 @@ pub struct CreateCode {
 #[serde(deny_unknown_fields)]
 pub struct PatchCode {
     /// New label.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub label: Option<String>,
     /// `true` to grant everything.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub all: Option<bool>,
     /// New subset.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub photo_ids: Option<Vec<PhotoId>>,
     /// New own expiry (`null` removes it).
     #[serde(default, deserialize_with = "super::present")]

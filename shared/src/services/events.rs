@@ -57,6 +57,7 @@ pub struct CreateEvent {
     /// Display name.
     pub name: String,
     /// Public path segment; derived from the name when absent.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub slug: Option<String>,
     /// Lifetime, 1 hour to 365 days.
     pub ttl_seconds: i64,
@@ -68,8 +69,10 @@ pub struct CreateEvent {
 #[serde(deny_unknown_fields)]
 pub struct PatchEvent {
     /// New name.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub name: Option<String>,
     /// New expiry; in the past expires the event at once.
+    #[serde(default, deserialize_with = "super::not_null")]
     pub expires_at: Option<Timestamp>,
     /// New cover (`null` clears).
     #[serde(default, deserialize_with = "super::present")]

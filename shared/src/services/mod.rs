@@ -70,11 +70,4 @@ pub fn at_index(field: &str, index: usize, err: Error) -> Error {
     }
 }
 
-/// For PATCH bodies: tells "absent" (`None`) from "null" (`Some(None)`).
-pub(crate) fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
+pub(crate) use crate::domain::fields::{not_null, present};

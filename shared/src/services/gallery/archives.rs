@@ -17,10 +17,10 @@ use super::Viewer;
 #[serde(deny_unknown_fields)]
 pub struct RequestArchive {
     /// These photos (each must be granted).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::fields::not_null")]
     pub photo_ids: Option<Vec<PhotoId>>,
     /// Everything the code grants.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::fields::not_null")]
     pub all: Option<bool>,
 }
 
