@@ -13,6 +13,9 @@
    second, p50 / p99 latency, errors, and the server's peak RSS (VmHWM) — of a server
    restarted on the same data after step 2, so it is the viewers' alone (step 2's is printed
    too).
+4. The same 64 viewers with 8 uploaders (each looping: register and PUT one small real
+   photo, which the server processes meanwhile) for DURATION seconds: viewer latency,
+   photos uploaded, 5xx answers (target 0), and the server's RSS every 5 s (flat or not).
 
 The client is Python (one thread per viewer, keep-alive connections); on 2 cores it shares
 the CPU with the server, so the viewer figures are a floor. Usage:
@@ -182,7 +185,14 @@ def throughput(api, binary, work):
     return event, ids, stack_s, derive_s, derive2_s
 
 
-def viewers(base, event, ids, api):
+def current_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def viewers(base, event, ids, api, uploaders=0, pid=None):
     _, me = api.call("GET", "/api/me", expect=200)
     _, code = api.call("POST", f"/api/events/{event['event_id']}/codes", {"label": "all", "all": True}, expect=201)
     gallery = f"/api/g/{me['username']}/{event['slug']}"
@@ -190,7 +200,37 @@ def viewers(base, event, ids, api):
     _, unlocked = guest.call("POST", f"{gallery}/unlock", {"code": code["code"]}, expect=200)
     token = unlocked["token"]
     latencies, errors, lock = [], [0], threading.Lock()
+    server_errors, uploaded, rss = [0], [0], []
     stop_at = time.time() + DURATION
+    small = os.path.join(BACKGROUNDS, "Fossa_by_Jasper_Roks.jpg")
+
+    def uploader(n):
+        client = Api(base, api.token)
+        i = 0
+        while time.time() < stop_at:
+            body = unique_copy(small, f"load-{n}-{i}")
+            described = [{"name": f"load-{n}-{i}.jpg", "content_type": "image/jpeg", "bytes": len(body),
+                          "sha256": hashlib.sha256(body).hexdigest()}]
+            try:
+                status, tickets = client.call("POST", f"/api/events/{event['event_id']}/uploads", {"files": described})
+                if status == 200:
+                    status, _ = client.fetch(tickets["tickets"][0]["url"], "PUT", body, tickets["tickets"][0]["headers"])
+                with lock:
+                    if status >= 500:
+                        server_errors[0] += 1
+                    elif status == 200:
+                        uploaded[0] += 1
+                    else:
+                        errors[0] += 1
+            except Exception:  # noqa: BLE001 - counted, the run goes on
+                with lock:
+                    errors[0] += 1
+            i += 1
+
+    def sample_rss():
+        while pid and time.time() < stop_at:
+            rss.append(current_rss_mb(pid))
+            time.sleep(5)
 
     def viewer(n):
         client = Api(base, token)
@@ -213,6 +253,8 @@ def viewers(base, event, ids, api):
                 mine += [lat1, lat2, lat3]
                 if not ok:
                     with lock:
+                        server_errors[0] += int(status >= 500)
+                    with lock:
                         errors[0] += 1
             except Exception:  # noqa: BLE001 - counted, the run goes on
                 with lock:
@@ -222,6 +264,8 @@ def viewers(base, event, ids, api):
             latencies.extend(mine)
 
     threads = [threading.Thread(target=viewer, args=(n,)) for n in range(VIEWERS)]
+    threads += [threading.Thread(target=uploader, args=(n,)) for n in range(uploaders)]
+    threads.append(threading.Thread(target=sample_rss))
     started = time.time()
     for t in threads:
         t.start()
@@ -235,6 +279,9 @@ def viewers(base, event, ids, api):
         latencies[int(0.99 * (len(latencies) - 1))] * 1000,
         errors[0],
         len(latencies),
+        server_errors[0],
+        uploaded[0],
+        rss,
     )
 
 
@@ -270,11 +317,21 @@ def main():
             proc.wait(timeout=60)
             proc, base = start_server(binary, os.path.join(work, "data"))
             api = Api(base, api.token)
-            rps, p50v, p99v, errors, requests = viewers(base, event, ids, api)
+            rps, p50v, p99v, errors, requests, _, _, _ = viewers(base, event, ids, api)
             print(
                 f"{VIEWERS} viewers x {DURATION} s: {requests} requests, {rps:.0f} req/s, "
                 f"p50 {p50v:.1f} ms, p99 {p99v:.1f} ms, {errors} errors, "
                 f"server peak RSS {peak_rss_mb(proc.pid):.0f} MB"
+            )
+            # 4. The same viewers with 8 photographers uploading (small real photos, each
+            # processed as it lands): 5xx counted apart, RSS sampled every 5 s.
+            rps, p50v, p99v, errors, requests, fivexx, uploaded, rss = viewers(
+                base, event, ids, api, uploaders=8, pid=proc.pid)
+            print(
+                f"{VIEWERS} viewers + 8 uploaders x {DURATION} s: {requests} viewer requests, "
+                f"{rps:.0f} req/s, p50 {p50v:.1f} ms, p99 {p99v:.1f} ms; {uploaded} photos uploaded; "
+                f"{fivexx} 5xx, {errors} other errors; server RSS every 5 s (MB): "
+                + " ".join(f"{r:.0f}" for r in rss)
             )
         finally:
             proc.terminate()

@@ -84,6 +84,11 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// Our own storage has no room (a local data directory's disk): may succeed once space
+    /// is freed. HTTP 503 with `Retry-After`, code `storage_full`, the message shown as is;
+    /// SQS retries it.
+    #[error("{message}")]
+    StorageFull { message: String },
     /// A bug or misconfiguration on our side. HTTP 500; never caused by client input.
     #[error("{message}")]
     Internal {
@@ -131,6 +136,20 @@ impl Error {
     constructor!(/// 422 with a specific code.
         invalid => Invalid);
 
+    /// 503 `storage_full`: no room left in our own storage.
+    pub fn storage_full(message: impl Into<String>) -> Self {
+        Self::StorageFull {
+            message: message.into(),
+        }
+    }
+
+    /// Whether an I/O error means the disk (or the user's quota) is full.
+    pub fn is_disk_full(error: &std::io::Error) -> bool {
+        // ENOSPC, EDQUOT
+        error.kind() == std::io::ErrorKind::StorageFull
+            || matches!(error.raw_os_error(), Some(28 | 122))
+    }
+
     /// A retryable failure of a dependency, keeping its source for logs.
     pub fn transient(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Self::Transient {
@@ -168,7 +187,7 @@ impl Error {
             Self::Unsupported { .. } => 415,
             Self::Invalid { .. } => 422,
             Self::Throttled { .. } => 429,
-            Self::Transient { .. } => 503,
+            Self::Transient { .. } | Self::StorageFull { .. } => 503,
             Self::Internal { .. } => 500,
         }
     }
@@ -187,6 +206,7 @@ impl Error {
             | Self::Invalid { code, .. } => code,
             Self::Throttled { .. } => "throttled",
             Self::Transient { .. } => "temporarily_unavailable",
+            Self::StorageFull { .. } => "storage_full",
             Self::Internal { .. } => "internal_error",
         }
     }
@@ -210,9 +230,10 @@ impl Error {
     /// Whether a queue consumer should retry the message that failed with this error.
     pub fn retry_class(&self) -> RetryClass {
         match self {
-            Self::Transient { .. } | Self::Internal { .. } | Self::Throttled { .. } => {
-                RetryClass::Retry
-            }
+            Self::Transient { .. }
+            | Self::StorageFull { .. }
+            | Self::Internal { .. }
+            | Self::Throttled { .. } => RetryClass::Retry,
             _ => RetryClass::Permanent,
         }
     }

@@ -7,12 +7,12 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::{Client, Server, small_pngs, stored_keys, unzip_entries};
+use support::{Client, Server, reconcile, small_pngs, unzip_entries};
 
 const PHOTOS: usize = 100;
 
@@ -144,42 +144,4 @@ async fn a_killed_server_loses_nothing_and_does_nothing_twice() {
         "the viewer token outlives the restart: {listing}"
     );
     assert_eq!(listing["items"].as_array().map(Vec::len), Some(PHOTOS));
-}
-
-/// Every photo row has its original and exactly its two derivatives; every object of the
-/// event belongs to a photo row (or is the event's archive).
-async fn reconcile(client: &Client, data: &std::path::Path, event_id: &str) {
-    let photos: BTreeSet<String> = client
-        .all_photos(event_id)
-        .await
-        .iter()
-        .map(|p| p["photo_id"].as_str().expect("id").to_owned())
-        .collect();
-    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for key in stored_keys(data).iter().filter(|k| k.contains(event_id)) {
-        let parts: Vec<&str> = key.split('/').collect();
-        match parts.as_slice() {
-            ["originals", _, _, photo] => seen
-                .entry((*photo).to_owned())
-                .or_default()
-                .push("original".to_owned()),
-            ["derived", _, _, photo, variant] => {
-                seen.entry((*photo).to_owned())
-                    .or_default()
-                    .push((*variant).to_owned());
-            }
-            ["archives", ..] => {}
-            other => panic!("unexpected object {other:?}"),
-        }
-    }
-    let orphans: Vec<&String> = seen.keys().filter(|p| !photos.contains(*p)).collect();
-    assert!(
-        orphans.is_empty(),
-        "objects without a photo row: {orphans:?}"
-    );
-    for photo in &photos {
-        let mut objects = seen.get(photo).cloned().unwrap_or_default();
-        objects.sort();
-        assert_eq!(objects, ["original", "thumb", "web"], "objects of {photo}");
-    }
 }

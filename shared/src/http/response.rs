@@ -22,6 +22,9 @@ pub fn no_content() -> Response<Body> {
 /// Seconds a client waits before retrying after a 503 (a dependency failed transiently).
 pub const TRANSIENT_RETRY_AFTER_SECS: u64 = 1;
 
+/// Seconds before retrying when our storage is full: someone has to free space first.
+pub const STORAGE_FULL_RETRY_AFTER_SECS: u64 = 60;
+
 /// `{"error": {"code", "message"}}` with the status `Error::http_status` chooses, and
 /// `Retry-After` when throttled or temporarily unavailable. Internal details never reach
 /// the body.
@@ -32,6 +35,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
             retry_after_secs, ..
         } => Some(*retry_after_secs),
         Error::Transient { .. } => Some(TRANSIENT_RETRY_AFTER_SECS),
+        Error::StorageFull { .. } => Some(STORAGE_FULL_RETRY_AFTER_SECS),
         _ => None,
     };
     if let Some(secs) = retry_after {
@@ -83,6 +87,11 @@ mod tests {
             retry_after_secs: 900,
         };
         assert_eq!(retry_after(&throttled).as_deref(), Some("900"));
+        let full = Error::storage_full("no room");
+        assert_eq!(error_response(&full).status(), 503);
+        assert_eq!(retry_after(&full).as_deref(), Some("60"));
+        assert_eq!(full.to_json()["error"]["code"], "storage_full");
+        assert_eq!(full.to_json()["error"]["message"], "no room");
         assert_eq!(retry_after(&Error::internal_msg("boom")), None);
         assert_eq!(retry_after(&Error::not_found("x", "y")), None);
     }

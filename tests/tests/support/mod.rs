@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses part of the helpers
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,32 +29,45 @@ impl Server {
 
     /// [`Server::start`] with extra `picpass serve` options.
     pub fn start_with(data: &Path, env: &[(&str, &str)], options: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_picpass-e2e-server"));
+        command.args(Self::serve_args(data)).args(options);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self::launch(command, data)
+    }
+
+    /// `serve` on a free loopback port over `data`, the reaper every second.
+    pub fn serve_args(data: &Path) -> Vec<String> {
+        [
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--reap-every",
+            "1",
+            "--data",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([data.display().to_string()])
+        .collect()
+    }
+
+    /// Runs `command` (which starts `picpass serve`, possibly inside a wrapper) with the
+    /// server's log beside `data`; waits until it listens.
+    pub fn launch(mut command: Command, data: &Path) -> Self {
         let log = data.with_extension(format!("log-{}", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("server log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_picpass-e2e-server"));
         command
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--reap-every",
-                "1",
-                "--data",
-            ])
-            .arg(data)
-            .args(options)
             .env("RUST_LOG", "info")
             .env_remove("PICPASS_PUBLIC_BASE_URL")
             .env_remove("PICPASS_DATA_DIR")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file));
-        for (name, value) in env {
-            command.env(name, value);
-        }
         let offset = std::fs::metadata(&log).map_or(0, |m| m.len());
         let child = command.spawn().expect("start picpass serve");
         let mut server = Self {
@@ -98,6 +112,11 @@ impl Server {
             child.kill().expect("SIGKILL");
             child.wait().expect("reap");
         }
+    }
+
+    /// The process id (of the wrapper, when [`Server::launch`] started one).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// SIGTERM; returns the exit status once it exits (within 60 s).
@@ -433,7 +452,12 @@ pub fn small_pngs(count: usize) -> Vec<Upload> {
     (0..count)
         .map(|i| {
             let image = image::RgbImage::from_fn(96, 64, |x, y| {
-                image::Rgb([(x * 2) as u8, (y * 3) as u8, (i % 251) as u8])
+                // Distinct for every i: blue counts to 251, then red shifts.
+                image::Rgb([
+                    ((x * 2) as u8).wrapping_add((i / 251) as u8 * 7),
+                    (y * 3) as u8,
+                    (i % 251) as u8,
+                ])
             });
             let mut bytes = Vec::new();
             image
@@ -532,4 +556,42 @@ pub fn unzip_entries(zip: &[u8], dir: &Path) -> Vec<(String, Vec<u8>)> {
             (name.to_owned(), out.stdout)
         })
         .collect()
+}
+
+/// Every photo row has its original and exactly its two derivatives; every object of the
+/// event belongs to a photo row (or is the event's archive).
+pub async fn reconcile(client: &Client, data: &std::path::Path, event_id: &str) {
+    let photos: BTreeSet<String> = client
+        .all_photos(event_id)
+        .await
+        .iter()
+        .map(|p| p["photo_id"].as_str().expect("id").to_owned())
+        .collect();
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for key in stored_keys(data).iter().filter(|k| k.contains(event_id)) {
+        let parts: Vec<&str> = key.split('/').collect();
+        match parts.as_slice() {
+            ["originals", _, _, photo] => seen
+                .entry((*photo).to_owned())
+                .or_default()
+                .push("original".to_owned()),
+            ["derived", _, _, photo, variant] => {
+                seen.entry((*photo).to_owned())
+                    .or_default()
+                    .push((*variant).to_owned());
+            }
+            ["archives", ..] => {}
+            other => panic!("unexpected object {other:?}"),
+        }
+    }
+    let orphans: Vec<&String> = seen.keys().filter(|p| !photos.contains(*p)).collect();
+    assert!(
+        orphans.is_empty(),
+        "objects without a photo row: {orphans:?}"
+    );
+    for photo in &photos {
+        let mut objects = seen.get(photo).cloned().unwrap_or_default();
+        objects.sort();
+        assert_eq!(objects, ["original", "thumb", "web"], "objects of {photo}");
+    }
 }

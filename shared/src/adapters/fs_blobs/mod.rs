@@ -32,9 +32,11 @@ mod range;
 mod record;
 mod signing;
 pub mod snapshot;
+mod space;
 mod stale_uploads;
 mod verifier;
 
+pub use space::{RESERVE_BYTES, STORAGE_FULL_MESSAGE};
 pub use verifier::BlobBody;
 
 use std::path::{Path, PathBuf};
@@ -453,6 +455,7 @@ impl Blobs for FsBlobs {
     ) -> Result<PresignedRequest> {
         key::validate(key)?;
         let expires_at = Self::presign_window(presign)?;
+        space::ensure_room(&self.objects, constraints.content_length)?;
         let content_length = constraints.content_length.to_string();
         let sha256_base64 = STANDARD.encode(constraints.sha256);
         let signature = self.signer.sign(
@@ -520,6 +523,7 @@ impl Blobs for FsBlobs {
         key::validate(key)?;
         multipart::check_part_number(part_number)?;
         let expires_at = Self::presign_window(presign)?;
+        space::ensure_room(&self.objects, content_length)?;
         let part = part_number.to_string();
         let length = content_length.to_string();
         let signature = self.signer.sign(

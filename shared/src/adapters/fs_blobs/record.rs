@@ -63,6 +63,9 @@ const TAIL_READ: u64 = 4096;
 const WRITE_SLICE: usize = 128 * 1024;
 
 pub(crate) fn io_error(what: &'static str, err: std::io::Error) -> Error {
+    if Error::is_disk_full(&err) {
+        return Error::storage_full(super::STORAGE_FULL_MESSAGE);
+    }
     Error::internal(format!("filesystem blob store: {what}"), err)
 }
 

@@ -331,7 +331,7 @@ impl FsBlobs {
             etag: etag.clone(),
             parts: None,
         };
-        let replaced = writer.commit(&meta, &path).await.map_err(|_| INTERNAL)?;
+        let replaced = writer.commit(&meta, &path).await.map_err(write_refusal)?;
         self.discard(replaced).await;
         self.announce(key, length, etag.clone());
         tracing::debug!(key, bytes = length, "presigned put stored");
@@ -477,6 +477,21 @@ fn upload_refusal(error: crate::Error) -> Refusal {
     }
 }
 
+const STORAGE_FULL: Refusal = refuse(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "ServiceUnavailable",
+    "The server's disk is full: nothing was stored. Free space, then send it again.",
+);
+
+/// A write that failed: `ServiceUnavailable` when the disk is full (nothing is stored and
+/// the same request works once space is freed), else an internal error.
+fn write_refusal(error: crate::Error) -> Refusal {
+    match error {
+        crate::Error::StorageFull { .. } => STORAGE_FULL,
+        _ => INTERNAL,
+    }
+}
+
 fn ok_with_etag(etag: &str) -> Response<BlobBody> {
     let mut response = Response::new(full(Bytes::new()));
     if let Ok(value) = header::HeaderValue::from_str(etag) {
@@ -529,7 +544,7 @@ where
         .await
         .map_err(|e| match policy {
             DirPolicy::MustExist => upload_refusal(e),
-            DirPolicy::Create => INTERNAL,
+            DirPolicy::Create => write_refusal(e),
         })?;
     let mut hasher = Sha256::new();
     let mut body = pin!(body);
@@ -542,7 +557,7 @@ where
             return Err(incomplete());
         }
         hasher.update(&data);
-        writer.write(&data).await.map_err(|_| INTERNAL)?;
+        writer.write(&data).await.map_err(write_refusal)?;
     }
     if writer.written() != length {
         return Err(incomplete());

@@ -17,6 +17,9 @@ pub(super) fn db_err(err: rusqlite::Error) -> Error {
         Some(ErrorCode::ConstraintViolation) => {
             Error::conflict("conflict", "a concurrent write got there first")
         }
+        Some(ErrorCode::DiskFull) => Error::storage_full(
+            "the server's disk is full: free space (delete photos or events), then try again",
+        ),
         _ => Error::internal("catalog database failure", err),
     }
 }

@@ -14,6 +14,9 @@ pub(super) fn db_err(err: rusqlite::Error) -> Error {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             Error::transient("the queue database is busy", err)
         }
+        Some(ErrorCode::DiskFull) => Error::storage_full(
+            "the server's disk is full: free space (delete photos or events), then try again",
+        ),
         _ => Error::internal("queue database failure", err),
     }
 }
