@@ -543,6 +543,7 @@ fn objects_touched(function: Function) -> &'static [(&'static str, &'static str)
             ("originals/", "s3:PutObject"),
             ("originals/", "s3:AbortMultipartUpload"),
             ("originals/", "s3:ListMultipartUploadParts"),
+            ("originals/", "s3:DeleteObject"),
         ],
         Function::Events => &[
             ("originals/", "s3:GetObject"),
@@ -553,16 +554,27 @@ fn objects_touched(function: Function) -> &'static [(&'static str, &'static str)
             ("archives/", "s3:DeleteObject"),
             ("originals/", "s3:AbortMultipartUpload"),
         ],
-        Function::Process => &[("originals/", "s3:GetObject"), ("derived/", "s3:PutObject")],
+        // An original whose photo is gone is deleted with whatever was derived from it.
+        Function::Process => &[
+            ("originals/", "s3:GetObject"),
+            ("derived/", "s3:PutObject"),
+            ("originals/", "s3:DeleteObject"),
+            ("derived/", "s3:DeleteObject"),
+        ],
         Function::Gallery => &[
             ("originals/", "s3:GetObject"),
             ("derived/", "s3:GetObject"),
             ("archives/", "s3:GetObject"),
+            // The selection of an archive request.
+            ("archives/", "s3:PutObject"),
         ],
         Function::Archive => &[
             ("originals/", "s3:GetObject"),
+            ("archives/", "s3:GetObject"),
             ("archives/", "s3:PutObject"),
+            ("archives/", "s3:DeleteObject"),
             ("archives/", "s3:AbortMultipartUpload"),
+            ("archives/", "s3:ListMultipartUploadParts"),
         ],
         Function::Reaper => &[
             ("originals/", "s3:DeleteObject"),
@@ -655,6 +667,17 @@ fn every_table_queue_and_bucket_a_function_touches_is_in_its_policies() {
             });
             assert!(allowed, "{name}: {action} on {prefix} not allowed");
         }
+        // ListBucket everywhere: without it S3 answers a missing key with 403, not 404,
+        // and "not found" (a deleted photo, an unfinished archive) would read as an error.
+        let lists = statements.iter().any(|s| {
+            as_list(&s["Action"])
+                .iter()
+                .any(|a| a.as_str() == Some("s3:ListBucket"))
+                && as_list(&s["Resource"])
+                    .iter()
+                    .any(|res| sub_text(res) == Some("arn:${AWS::Partition}:s3:::${UploadsBucket}"))
+        });
+        assert!(lists, "{name}: s3:ListBucket on the bucket");
         // Every statement is about the uploads bucket, and nothing is granted on "*".
         for s in &statements {
             let mut named = BTreeSet::new();

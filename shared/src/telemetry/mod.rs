@@ -11,6 +11,7 @@ pub mod metrics;
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::wiring::Function;
 
@@ -36,8 +37,9 @@ where
 /// metrics (embedded metric format on stdout, dimension `Function`).
 pub fn init_lambda_logging(function: Function) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Only fails if a subscriber is already set: then that one logs.
-    let _ = tracing::subscriber::set_global_default(lambda_subscriber(std::io::stdout, filter));
+    // Also routes the `log` records of dependencies into it. Only fails if a subscriber
+    // is already set: then that one logs.
+    let _ = lambda_subscriber(std::io::stdout, filter).try_init();
     metrics::enable(function);
 }
 
