@@ -8,7 +8,7 @@ use shared::wiring::Function;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_lambda_logging();
+    shared::telemetry::init_lambda_logging(Function::Presign);
     let deps = Deps::from_env(Function::Presign).await?;
     lambda_http::run(service_fn(|req| {
         http::handle_lambda::<PresignApi>(&deps, req)

@@ -9,7 +9,7 @@ use shared::processing::sqs_batch::invocation_deadline;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_lambda_logging();
+    shared::telemetry::init_lambda_logging(shared::wiring::Function::Process);
     let deps = ProcessDeps::from_env().await?;
     let deps = &deps;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {

@@ -6,7 +6,7 @@ use shared::reaping::{ReaperDeps, handle_invocation};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init_lambda_logging();
+    shared::telemetry::init_lambda_logging(shared::wiring::Function::Reaper);
     let deps = ReaperDeps::from_env().await?;
     let deps = &deps;
     lambda_runtime::run(service_fn(

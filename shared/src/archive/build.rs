@@ -35,6 +35,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result, RetryClass};
 use crate::ports::{CompletedPart, PartInfo};
+use crate::telemetry::metrics::{self, Metric};
 
 /// Time kept back from the deadline when deciding to start another step: more than one
 /// part of the largest size (or one checksum of the largest original) plus the row write
@@ -439,6 +440,7 @@ impl<'a> Build<'a> {
             entries = self.job.total,
             "archive ready"
         );
+        metrics::record(&[(Metric::ArchiveBytes, plan.total_bytes)]);
         Ok(ArchiveOutcome::Ready {
             bytes: plan.total_bytes,
         })

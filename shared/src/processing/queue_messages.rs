@@ -12,6 +12,7 @@ use super::sqs_batch;
 use super::uploaded_original::{Outcome, process_original};
 use crate::domain::JobMessage;
 use crate::error::Result;
+use crate::telemetry::metrics::{self, Metric};
 
 /// Messages of one batch handled at once: decoding is CPU-bound, so more than the cores
 /// Lambda gives only adds memory.
@@ -53,6 +54,23 @@ pub async fn handle_body(deps: &ProcessDeps, body: &str, deadline: Option<Instan
     handle_message(deps, body).await.map(|_| ())
 }
 
+/// Uploads, their bytes, processing time and failures (ignored, discarded and duplicate
+/// deliveries are not uploads).
+fn record_metrics(outcome: &Result<Outcome>, size: Option<u64>, started: Instant) {
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(Outcome::Ready) => metrics::record(&[
+            (Metric::Uploads, 1),
+            (Metric::UploadBytes, size.unwrap_or(0)),
+            (Metric::ProcessingMs, ms),
+        ]),
+        Ok(Outcome::Failed(_)) | Err(_) => {
+            metrics::record(&[(Metric::ProcessingFailures, 1), (Metric::ProcessingMs, ms)])
+        }
+        Ok(Outcome::Ignored(_) | Outcome::Discarded(_) | Outcome::AlreadyDone(_)) => {}
+    }
+}
+
 /// Handles one S3 notification: every original it names, in order.
 pub async fn handle_message(deps: &ProcessDeps, body: &str) -> Result<Vec<Outcome>> {
     match notification::parse(body)? {
@@ -63,7 +81,10 @@ pub async fn handle_message(deps: &ProcessDeps, body: &str) -> Result<Vec<Outcom
         Notification::Created(objects) => {
             let mut outcomes = Vec::with_capacity(objects.len());
             for object in objects {
-                let outcome = process_original(deps, &object.key).await?;
+                let started = Instant::now();
+                let outcome = process_original(deps, &object.key).await;
+                record_metrics(&outcome, object.size, started);
+                let outcome = outcome?;
                 info!(key = object.key, outcome = ?outcome, "notification handled");
                 outcomes.push(outcome);
             }

@@ -8,6 +8,7 @@ use tracing::info;
 use crate::domain::client_address::throttle_key;
 use crate::domain::{AccessCode, CodeText, EventId, Timestamp};
 use crate::error::{Error, Result};
+use crate::telemetry::metrics::{self, Metric};
 use crate::viewer_tokens::{MAX_TOKEN_SECS, ViewerClaims};
 
 use super::super::Deps;
@@ -52,7 +53,10 @@ pub async fn unlock(
     .await?;
     let Some(code) = find_code(deps, event.event_id, &req.code).await? else {
         info!(event_id = %event.event_id, "wrong access code");
-        return Err(throttle::wrong(deps.catalog.as_ref(), &attempt, now).await?);
+        let refusal = throttle::wrong(deps.catalog.as_ref(), &attempt, now).await?;
+        let locked_out = u64::from(refusal.code() != "wrong_code");
+        metrics::record(&[(Metric::UnlockFailures, 1), (Metric::Lockouts, locked_out)]);
+        return Err(refusal);
     };
     // A revoked or expired code was typed right: it is not a guess, and says so.
     throttle::right(deps.catalog.as_ref(), &attempt, now).await?;
