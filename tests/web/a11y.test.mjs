@@ -106,7 +106,7 @@ test('events list, event photos, codes and settings', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Watermark' }).waitFor();
   await page.getByLabel('Watermark guests’ copies').check();
-  await page.getByLabel('Text').fill('© Anna Photo');
+  await page.getByLabel('Watermark text').fill('© Anna Photo');
   await page.getByText('Saved.').waitFor();
   await page.getByRole('img', { name: /as guests see it/ }).waitFor();
   await audit(page, 'settings');

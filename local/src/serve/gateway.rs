@@ -131,7 +131,7 @@ impl Gateway {
         if path == "/api" || path.starts_with("/api/") {
             return self.api(req, peer).await;
         }
-        self.web.serve(req.method(), path).await
+        self.web.serve(req.method(), path, req.headers()).await
     }
 
     async fn api(&self, req: Request<RequestBody>, peer: IpAddr) -> Response<BlobBody> {

@@ -32,8 +32,11 @@ export class Client {
     return Object.assign(new Client(base, session.token), { username, password, session });
   }
 
-  /** Uploads files (`{name, bytes: Buffer, type}`) to an event, single PUTs; returns photo ids. */
-  async upload(eventId, files) {
+  /**
+   * Uploads files (`{name, bytes: Buffer, type}`) to an event, single PUTs, `concurrency` at
+   * a time; returns photo ids.
+   */
+  async upload(eventId, files, concurrency = 4) {
     const ids = [];
     for (let at = 0; at < files.length; at += 500) {
       const batch = files.slice(at, at + 500);
@@ -51,7 +54,7 @@ export class Client {
           if (!response.ok) throw new Error(`PUT ${file.name} → ${response.status} ${await response.text()}`);
         }
       };
-      await Promise.all([worker(), worker(), worker(), worker()]);
+      await Promise.all(Array.from({ length: concurrency }, worker));
     }
     return ids;
   }

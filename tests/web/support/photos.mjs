@@ -1,5 +1,7 @@
 // Real photos for the tests (Debian's wallpaper packages, see scripts/install-test-deps).
-import { readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const BACKGROUNDS = '/usr/share/backgrounds';
@@ -13,4 +15,19 @@ export function realPhotos(count) {
     .sort((a, b) => statSync(a).size - statSync(b).size);
   if (files.length < count) throw new Error(`need ${count} photos in ${BACKGROUNDS}, found ${files.length}: run scripts/install-test-deps`);
   return files.slice(0, count);
+}
+
+/**
+ * A large JPEG for multipart uploads: a real photo followed by random bytes up to `bytes`
+ * (decoders stop at the End Of Image marker; the padding only makes the file large and
+ * incompressible). Written to a fresh temporary directory; returns its path.
+ * @param {number} bytes
+ * @param {string} [name]
+ */
+export function paddedPhoto(bytes, name = 'large-photo.jpg') {
+  const photo = readFileSync(realPhotos(1)[0]);
+  if (photo.length >= bytes) throw new Error(`a padded photo must be larger than ${photo.length} bytes`);
+  const path = join(mkdtempSync(join(tmpdir(), 'picpass-large-')), name);
+  writeFileSync(path, Buffer.concat([photo, randomBytes(bytes - photo.length)]));
+  return path;
 }

@@ -130,6 +130,7 @@ export function mountTray(root, uploader) {
     const parts = [`${finished} of ${items.length} files`, `${formatBytes(sent)} of ${formatBytes(size)}`];
     if (failed) parts.push(`${failed} failed`);
     if (paused) parts.push(`${paused} interrupted`);
+    if (!navigator.onLine && finished + failed + paused < items.length) parts.push('offline: resumes when the connection is back');
     summary.textContent = parts.join(' · ');
     resume.hidden = paused === 0;
     if (failed || paused) {
@@ -145,6 +146,11 @@ export function mountTray(root, uploader) {
     else structural = true;
     if (!frame) frame = requestAnimationFrame(render);
   });
+  const onNetwork = () => {
+    if (!frame) frame = requestAnimationFrame(render);
+  };
+  window.addEventListener('online', onNetwork);
+  window.addEventListener('offline', onNetwork);
   window.addEventListener('beforeunload', (event) => {
     if (uploader.activeCount() > 0) {
       event.preventDefault();

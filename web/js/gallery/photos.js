@@ -3,7 +3,7 @@
  * The unlocked gallery: the granted photos in a virtualised grid, full-screen viewer,
  * download one (original name), select and download a zip, or download everything.
  */
-import { createVirtualGrid } from '../components/virtual-grid.js';
+import { createVirtualGrid, pageSize } from '../components/virtual-grid.js';
 import { path } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { downloadArchive } from './archive.js';
@@ -74,7 +74,7 @@ export function showPhotos(main, api, gallery, onFatal) {
   const grid = createVirtualGrid({
     list,
     key: (/** @type {ViewerPhoto} */ p) => p.photo_id,
-    loadPage: (cursor) => api.get(`${path`/api/g/${gallery.username}/${gallery.slug}/photos`}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+    loadPage: (cursor) => api.get(`${path`/api/g/${gallery.username}/${gallery.slug}/photos`}?limit=${pageSize(cursor)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
     createCell: (cell) => cell.classList.add('viewer-cell'),
     renderCell: (cell, /** @type {ViewerPhoto} */ photo, index) => {
       cell.dataset.photoId = photo.photo_id;

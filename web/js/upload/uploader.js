@@ -42,7 +42,7 @@ export class Uploader extends EventTarget {
     /** @type {Map<string, UploadItem>} */
     this.items = new Map();
     this.running = 0;
-    /** @type {(() => void)[]} */
+    /** @type {{bytes: number, go: () => void}[]} */
     this.waiters = [];
     /** @type {Map<string, {item: UploadItem, resolve: (t: Ticket) => void, reject: (e: unknown) => void}[]>} */
     this.registering = new Map();
@@ -167,18 +167,23 @@ export class Uploader extends EventTarget {
   }
 
   /**
-   * Holds one of the four transfer slots while `task` runs.
+   * Holds one of the four transfer slots while `task` runs. A freed slot goes to the largest
+   * transfer waiting: the small ones fill the gaps around it instead of a large one running
+   * alone at the end on one connection.
    * @template T
    * @param {() => Promise<T>} task
+   * @param {number} bytes what the task sends
    */
-  async slot(task) {
-    if (this.running >= CONCURRENCY) await new Promise((resolve) => this.waiters.push(() => resolve(undefined)));
+  async slot(task, bytes) {
+    if (this.running >= CONCURRENCY) await new Promise((resolve) => this.waiters.push({ bytes, go: () => resolve(undefined) }));
     this.running += 1;
     try {
       return await task();
     } finally {
       this.running -= 1;
-      this.waiters.shift()?.();
+      let next = 0;
+      for (let i = 1; i < this.waiters.length; i += 1) if (this.waiters[i].bytes > this.waiters[next].bytes) next = i;
+      this.waiters.splice(next, 1)[0]?.go();
     }
   }
 
@@ -330,6 +335,7 @@ export class Uploader extends EventTarget {
         },
         { refresh, onWait: (note) => this.note(item, note), signal: item.abort.signal },
       ),
+      item.size,
     );
   }
 
@@ -412,7 +418,7 @@ export class Uploader extends EventTarget {
           item.etags[n] = etag;
           progress();
           await this.persist(item);
-        }),
+        }, size(n)),
       ),
     );
     this.set(item, 'completing');

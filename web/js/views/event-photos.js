@@ -6,7 +6,7 @@
 import { confirmAction } from '../components/confirm.js';
 import { mountPicker } from '../components/picker.js';
 import { createPhotoCell, renderPhotoCell } from '../components/photo-cell.js';
-import { createVirtualGrid } from '../components/virtual-grid.js';
+import { createVirtualGrid, pageSize } from '../components/virtual-grid.js';
 import { path } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { announce, showError } from '../lib/notice.js';
@@ -71,7 +71,7 @@ export function showPhotos(app, page) {
   const grid = createVirtualGrid({
     list,
     key: (/** @type {Photo} */ p) => p.photo_id,
-    loadPage: (cursor) => app.api.get(`/api/events/${encodeURIComponent(eventId)}/photos?limit=200&sort=${sort.value}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+    loadPage: (cursor) => app.api.get(`/api/events/${encodeURIComponent(eventId)}/photos?limit=${pageSize(cursor)}&sort=${sort.value}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
     createCell: createPhotoCell,
     renderCell: (cell, photo) => renderPhotoCell(cell, photo, { selected: selected.has(photo.photo_id), onSelect, onRetry }),
     onError: (e) => showError(e, 'Could not load the photos'),

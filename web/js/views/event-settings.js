@@ -1,9 +1,11 @@
 // @ts-check
 /**
- * The Settings tab: rename, change the expiry, the watermark (saved as it is changed, with
- * a preview rendered by the server from one photo), and deleting the event.
+ * The Settings tab: rename, change the expiry, the watermark — text, or a PNG logo uploaded
+ * here — (saved as it is changed, with a preview rendered by the server from one photo),
+ * and deleting the event.
  */
 import { confirmAction } from '../components/confirm.js';
+import { uploadLogo } from '../components/logo-upload.js';
 import { path } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { announce, showError } from '../lib/notice.js';
@@ -54,7 +56,19 @@ export function showSettings(app, page) {
 
   const wm = event.watermark;
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: Boolean(wm) });
+  const kindText = h('input', { type: 'radio', name: 'kind', value: 'text', checked: wm?.kind !== 'image' });
+  const kindImage = h('input', { type: 'radio', name: 'kind', value: 'image', checked: wm?.kind === 'image' });
   const text = h('input', { name: 'text', maxlength: 200, value: wm?.text ?? '© ' });
+  const textField = h('label', { class: 'field' }, h('span', {}, 'Watermark text'), text);
+  /** @type {string | null} the logo's photo id */
+  let logoId = wm?.kind === 'image' ? wm.image_photo_id ?? null : null;
+  const logoInput = h('input', { type: 'file', id: 'logo-input', accept: 'image/png', class: 'visually-hidden' });
+  const logoStatus = h('p', { class: 'muted', id: 'logo-status' }, logoId ? 'A logo is set.' : 'No logo yet.');
+  const logoField = h('div', { class: 'stack' },
+    h('p', { class: 'hint' }, 'A PNG (transparency kept), at most 4 MB. It is stored with the event’s photos, so codes for all photos include it.'),
+    h('label', { for: 'logo-input', class: 'button secondary' }, 'Choose a PNG logo'),
+    logoInput,
+    logoStatus);
   const position = h('select', { name: 'position' }, POSITIONS.map((p) => h('option', { value: p, selected: (wm?.position ?? 'south-east') === p }, p.replace('-', ' '))));
   const opacity = h('input', { type: 'range', name: 'opacity', min: 0.1, max: 1, step: 0.05, value: String(wm?.opacity ?? 0.5) });
   const scale = h('input', { type: 'range', name: 'scale', min: 0.05, max: 0.5, step: 0.01, value: String(wm?.scale ?? 0.2) });
@@ -64,14 +78,39 @@ export function showSettings(app, page) {
     h('h2', { id: 'wm-title' }, 'Watermark'),
     h('p', { class: 'muted' }, 'Drawn on the copies guests see (not on downloads of originals).'),
     h('label', { class: 'inline' }, enabled, ' Watermark guests’ copies'),
-    h('label', { class: 'field' }, h('span', {}, 'Text'), text),
+    h('fieldset', {}, h('legend', {}, 'Kind'),
+      h('label', { class: 'inline' }, kindText, ' Text'),
+      h('label', { class: 'inline' }, kindImage, ' Image (your logo)')),
+    textField,
+    logoField,
     h('label', { class: 'field' }, h('span', {}, 'Position'), position),
     h('label', { class: 'field' }, h('span', {}, 'Opacity'), opacity),
     h('label', { class: 'field' }, h('span', {}, 'Size'), scale),
     saved,
     preview);
+  const showKind = () => {
+    textField.hidden = kindImage.checked;
+    logoField.hidden = !kindImage.checked;
+  };
+  showKind();
   let timer = 0;
-  watermark.addEventListener('input', () => {
+  logoInput.addEventListener('change', async () => {
+    const file = logoInput.files?.[0];
+    logoInput.value = '';
+    if (!file) return;
+    logoStatus.textContent = `Uploading ${file.name}…`;
+    try {
+      logoId = await uploadLogo(app.api, eventId, file);
+      logoStatus.textContent = `Logo: ${file.name}`;
+      clearTimeout(timer);
+      await saveWatermark();
+    } catch (e) {
+      logoStatus.textContent = `The logo was not uploaded: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  });
+  watermark.addEventListener('input', (event) => {
+    if (event.target === logoInput) return;
+    showKind();
     clearTimeout(timer);
     saved.textContent = 'Saving…';
     timer = window.setTimeout(saveWatermark, 500);
@@ -79,9 +118,16 @@ export function showSettings(app, page) {
   watermark.addEventListener('submit', (e) => e.preventDefault());
 
   async function saveWatermark() {
-    const value = enabled.checked && text.value.trim()
-      ? { kind: 'text', text: text.value.trim(), position: position.value, opacity: Number(opacity.value), scale: Number(scale.value) }
-      : null;
+    const placement = { position: position.value, opacity: Number(opacity.value), scale: Number(scale.value) };
+    if (enabled.checked && kindImage.checked && !logoId) {
+      saved.textContent = 'Choose a logo to watermark with.';
+      return;
+    }
+    const value = !enabled.checked
+      ? null
+      : kindImage.checked
+        ? { kind: 'image', image_photo_id: logoId, ...placement }
+        : text.value.trim() ? { kind: 'text', text: text.value.trim(), ...placement } : null;
     if (!(await patch({ watermark: value }, ''))) {
       saved.textContent = 'Not saved.';
       return;
