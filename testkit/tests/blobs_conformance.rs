@@ -3,3 +3,7 @@
 
 testkit::blobs_conformance!(fs, testkit::fixtures::fs_blobs());
 testkit::blobs_conformance!(s3, testkit::fixtures::s3_blobs());
+testkit::blobs_conformance!(
+    fs_through_faults,
+    testkit::fixtures::fs_blobs_through_faults()
+);

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::retrying::Retrying;
 use support::{Client, Server, reconcile, small_pngs, unzip_entries};
 
 const PHOTOS: usize = 300;
@@ -51,116 +52,14 @@ fn free_port() -> String {
     listener.local_addr().expect("address").to_string()
 }
 
-/// Sends until the server answers something other than 503 (within two minutes).
-async fn call(
-    client: &Client,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let mut request = client
-            .http
-            .request(
-                method.parse().expect("method"),
-                format!("{}{path}", client.base),
-            )
-            .timeout(Duration::from_secs(30));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        if let Ok(response) = request.send().await {
-            let status = response.status().as_u16();
-            if let Ok(text) = response.text().await
-                && status != 503
-            {
-                let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                assert!(status < 500, "{method} {path}: {status} {value}");
-                return (status, value);
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{method} {path}: no answer for two minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn expect(
-    client: &Client,
-    token: Option<&str>,
-    status: u16,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let (got, value) = call(client, token, method, path, body).await;
-    assert_eq!(got, status, "{method} {path}: {value}");
-    value
-}
-
-/// PUTs `body` with the ticket's URL and headers until it is stored.
-async fn put(client: &Client, ticket: &Value, body: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let mut request = client
-            .http
-            .put(ticket["url"].as_str().expect("url"))
-            .body(body.to_vec())
-            .timeout(Duration::from_secs(30));
-        for (name, value) in ticket["headers"].as_object().into_iter().flatten() {
-            request = request.header(name.as_str(), value.as_str().unwrap_or_default());
-        }
-        if let Ok(response) = request.send().await {
-            if response.status().is_success() {
-                return;
-            }
-            assert!(
-                response.status().is_server_error(),
-                "PUT refused: {}",
-                response.status()
-            );
-        }
-        assert!(Instant::now() < deadline, "PUT: not stored in two minutes");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Every page of the event's photos.
-async fn photos(client: &Client, event_id: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page = expect(
-            client,
-            client.token.as_deref(),
-            200,
-            "GET",
-            &format!("/api/events/{event_id}/photos?limit=200{cursor}"),
-            None,
-        )
-        .await;
-        all.extend(page["items"].as_array().cloned().unwrap_or_default());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => return all,
-        }
-    }
-}
-
 /// Creates the code labelled `label` unless a cut-off attempt already did: a `POST` is
 /// sent once per attempt, and before each the list is searched for the label.
-async fn create_code_once(client: &Client, codes_path: &str, label: &str) -> Value {
+async fn create_code_once(api: &Retrying, codes_path: &str, label: &str) -> Value {
+    let client = &api.client;
     let token = client.token.as_deref();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let listed = expect(client, token, 200, "GET", codes_path, None).await;
+        let listed = api.expect(token, 200, "GET", codes_path, None).await;
         if let Some(code) = listed["items"]
             .as_array()
             .into_iter()
@@ -197,6 +96,8 @@ async fn workload(
     progress: Arc<AtomicUsize>,
 ) {
     let uploads = small_pngs(PHOTOS);
+    let api = Retrying::new(client, true);
+    let client = &api.client;
     let token = client.token.clone();
     let token = token.as_deref();
     for batch in uploads.chunks(BATCH) {
@@ -204,15 +105,15 @@ async fn workload(
             .iter()
             .map(|f| json!({"name": f.name, "content_type": f.content_type, "bytes": f.bytes.len(), "sha256": f.sha256()}))
             .collect();
-        let tickets = expect(
-            &client,
-            token,
-            200,
-            "POST",
-            &format!("/api/events/{event_id}/uploads"),
-            Some(json!({ "files": described })),
-        )
-        .await;
+        let tickets = api
+            .expect(
+                token,
+                200,
+                "POST",
+                &format!("/api/events/{event_id}/uploads"),
+                Some(json!({ "files": described })),
+            )
+            .await;
         for (ticket, file) in tickets["tickets"]
             .as_array()
             .expect("tickets")
@@ -221,7 +122,7 @@ async fn workload(
         {
             // A batch registered again after a kill: what was already stored is a duplicate.
             if ticket["kind"] == "single" {
-                put(&client, ticket, &file.bytes).await;
+                api.put(ticket, &file.bytes).await;
             }
             progress.fetch_add(1, Ordering::SeqCst);
         }
@@ -231,10 +132,9 @@ async fn workload(
     let mut codes = Vec::new();
     for n in 0..CODES {
         let label = format!("guests {n}");
-        let code = create_code_once(&client, &codes_path, &label).await;
+        let code = create_code_once(&api, &codes_path, &label).await;
         let id = code["code_id"].as_str().expect("code id").to_owned();
-        expect(
-            &client,
+        api.expect(
             token,
             200,
             "PATCH",
@@ -248,7 +148,7 @@ async fn workload(
 
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let listed = photos(&client, &event_id).await;
+        let listed = api.photos(&event_id).await;
         if listed.iter().filter(|p| p["status"] == "ready").count() == PHOTOS {
             break;
         }
@@ -274,24 +174,24 @@ async fn workload(
     let gallery = format!("/api/g/hardy/{slug}");
     let mut archives = Vec::new();
     for code in &codes {
-        let viewer = expect(
-            &client,
-            None,
-            200,
-            "POST",
-            &format!("{gallery}/unlock"),
-            Some(json!({ "code": code })),
-        )
-        .await;
+        let viewer = api
+            .expect(
+                None,
+                200,
+                "POST",
+                &format!("{gallery}/unlock"),
+                Some(json!({ "code": code })),
+            )
+            .await;
         let viewer = viewer["token"].as_str().expect("viewer token").to_owned();
-        let (status, requested) = call(
-            &client,
-            Some(&viewer),
-            "POST",
-            &format!("{gallery}/archives"),
-            Some(json!({"all": true})),
-        )
-        .await;
+        let (status, requested) = api
+            .call(
+                Some(&viewer),
+                "POST",
+                &format!("{gallery}/archives"),
+                Some(json!({"all": true})),
+            )
+            .await;
         // 202 queued; the same request again after a cut-off answer finds it (200 or 202).
         assert!(matches!(status, 200 | 202), "{status} {requested}");
         archives.push((
@@ -306,15 +206,15 @@ async fn workload(
     for (n, (viewer, id)) in archives.iter().enumerate() {
         let deadline = Instant::now() + Duration::from_secs(300);
         let zip = loop {
-            let state = expect(
-                &client,
-                Some(viewer),
-                200,
-                "GET",
-                &format!("{gallery}/archives/{id}"),
-                None,
-            )
-            .await;
+            let state = api
+                .expect(
+                    Some(viewer),
+                    200,
+                    "GET",
+                    &format!("{gallery}/archives/{id}"),
+                    None,
+                )
+                .await;
             match state["state"].as_str() {
                 Some("ready") => break client.get_bytes(state["url"].as_str().expect("url")).await,
                 Some("failed") => panic!("archive failed: {state}"),
@@ -395,7 +295,8 @@ async fn five_kills_during_uploads_codes_and_archives_change_nothing() {
     }
 
     // The end state: every photo once, ready, with exactly its objects; codes as last named.
-    let listed = photos(&client, &event_id).await;
+    let api = Retrying::new(client.clone(), true);
+    let listed = api.photos(&event_id).await;
     assert_eq!(listed.len(), PHOTOS);
     let names: BTreeSet<&str> = listed
         .iter()
@@ -404,15 +305,15 @@ async fn five_kills_during_uploads_codes_and_archives_change_nothing() {
     assert_eq!(names.len(), PHOTOS, "each photo once");
     assert!(listed.iter().all(|p| p["status"] == "ready"));
     reconcile(&client, &data, &event_id).await;
-    let codes = expect(
-        &client,
-        client.token.as_deref(),
-        200,
-        "GET",
-        &format!("/api/events/{event_id}/codes"),
-        None,
-    )
-    .await;
+    let codes = api
+        .expect(
+            client.token.as_deref(),
+            200,
+            "GET",
+            &format!("/api/events/{event_id}/codes"),
+            None,
+        )
+        .await;
     let labels: BTreeSet<&str> = codes["items"]
         .as_array()
         .into_iter()

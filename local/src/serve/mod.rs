@@ -29,6 +29,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use shared::adapters::layers::{FaultPlan, Guard};
 use shared::archive::ArchiveDeps;
 use shared::config::Config;
 use shared::http::accounts_api::AccountsDeps;
@@ -71,6 +72,14 @@ pub struct ServeArgs {
     /// Seconds of silence in the middle of a request body before the request fails (S3: ~20).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     body_idle_timeout: u64,
+    /// Milliseconds one call of the catalog, the blob store or a queue may take before it
+    /// is abandoned (and retried where that is safe).
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    call_timeout_ms: u64,
+    /// Tests only: fail every K-th call of each port (`error-every=K`) or stall it past the
+    /// call timeout (`stall-every=K`).
+    #[arg(long, hide = true)]
+    inject_faults: Option<FaultPlan>,
 }
 
 impl ServeArgs {
@@ -156,7 +165,14 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
         .map_err(|e| shared::Error::internal("reading the bound address", e))?;
     let config = config_for(args, bound)?;
     let _lock = lock_data_dir(&config)?;
-    let stack = LocalStack::open(&config)?;
+    let mut stack = LocalStack::open(&config)?.with_guard(Guard {
+        timeout: Duration::from_millis(args.call_timeout_ms),
+        ..Guard::LOCAL
+    });
+    if let Some(plan) = args.inject_faults {
+        eprintln!("picpass serve: injecting faults ({plan:?}): for tests only");
+        stack = stack.with_faults(plan);
+    }
     let config = stack.config.clone();
 
     let (created_tx, created_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -185,12 +201,15 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let notifier = tokio::spawn(workers::notify_uploads(created_rx, stack.process_queue()));
+    let notifier = tokio::spawn(workers::notify_uploads(
+        created_rx,
+        stack.process_consumer(),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     let process = Arc::new(ProcessDeps::new(&config, adapters.clone())?);
     tasks.spawn(workers::consume(
         "process",
-        stack.process_queue(),
+        stack.process_consumer(),
         PROCESS_QUEUE.visibility_timeout,
         stop_rx.clone(),
         SHUTDOWN_GRACE,
@@ -209,7 +228,7 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
     )?);
     tasks.spawn(workers::consume(
         "jobs",
-        stack.jobs_queue(),
+        stack.jobs_consumer(),
         JOBS_QUEUE.visibility_timeout,
         stop_rx.clone(),
         SHUTDOWN_GRACE,
@@ -255,6 +274,9 @@ async fn serve(args: &ServeArgs) -> shared::Result<()> {
         .is_err()
     {
         tracing::warn!("upload notifications still open at exit; the next start queues them");
+    }
+    if let Some(faults) = stack.faults() {
+        eprintln!("picpass serve: faults injected: {}", faults.summary());
     }
     eprintln!("picpass serve: stopped");
     Ok(())

@@ -19,7 +19,6 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::json;
 use shared::adapters::FsBlobs;
 use shared::adapters::fs_blobs::ObjectCreated;
-use shared::adapters::sqlite_queue::SqliteQueue;
 use shared::domain::{Timestamp, keys};
 use shared::ports::queue::{Delivery, QueueConsumer, QueueSender};
 use shared::reaping::{self, ReaperDeps};
@@ -76,7 +75,7 @@ fn sqs_event(deliveries: &[Delivery]) -> serde_json::Result<SqsEvent> {
 /// Consumes `queue` until `stop`, handing each batch to `handle`.
 pub async fn consume<H, Fut>(
     name: &'static str,
-    queue: Arc<SqliteQueue>,
+    queue: Arc<dyn QueueConsumer>,
     visibility: Duration,
     mut stop: Stop,
     grace: Duration,
@@ -104,7 +103,13 @@ pub async fn consume<H, Fut>(
             Err(error) => {
                 tracing::error!(queue = name, %error, "a batch could not be shaped as an SQS event");
                 for delivery in &deliveries {
-                    release(name, &queue, delivery, retry_delay(delivery.receive_count)).await;
+                    release(
+                        name,
+                        queue.as_ref(),
+                        delivery,
+                        retry_delay(delivery.receive_count),
+                    )
+                    .await;
                 }
                 continue;
             }
@@ -116,10 +121,10 @@ pub async fn consume<H, Fut>(
             () = grace_after_stop(&mut stop, grace) => None,
         };
         match outcome {
-            Some(response) => settle(name, &queue, deliveries, &response).await,
+            Some(response) => settle(name, queue.as_ref(), deliveries, &response).await,
             None => {
                 for delivery in &deliveries {
-                    release(name, &queue, delivery, Duration::ZERO).await;
+                    release(name, queue.as_ref(), delivery, Duration::ZERO).await;
                 }
                 tracing::info!(
                     queue = name,
@@ -136,7 +141,7 @@ pub async fn consume<H, Fut>(
 /// Deletes the handled messages and gives back those the handler reported as failed.
 async fn settle(
     name: &'static str,
-    queue: &SqliteQueue,
+    queue: &dyn QueueConsumer,
     deliveries: Vec<Delivery>,
     response: &SqsBatchResponse,
 ) {
@@ -154,7 +159,12 @@ async fn settle(
     }
 }
 
-async fn release(name: &'static str, queue: &SqliteQueue, delivery: &Delivery, delay: Duration) {
+async fn release(
+    name: &'static str,
+    queue: &dyn QueueConsumer,
+    delivery: &Delivery,
+    delay: Duration,
+) {
     if let Err(error) = queue.release(delivery, delay).await {
         tracing::warn!(queue = name, %error, message_id = delivery.message_id, "release failed; the message reappears after its visibility timeout");
     }
@@ -165,7 +175,7 @@ async fn release(name: &'static str, queue: &SqliteQueue, delivery: &Delivery, d
 /// is dropped at shutdown), so a notification of a finished upload is never dropped.
 pub async fn notify_uploads(
     mut created: mpsc::UnboundedReceiver<ObjectCreated>,
-    queue: Arc<SqliteQueue>,
+    queue: Arc<dyn QueueSender>,
 ) {
     while let Some(object) = created.recv().await {
         if !object.key.starts_with(keys::ORIGINALS_PREFIX) {

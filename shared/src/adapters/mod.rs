@@ -3,6 +3,7 @@
 pub(crate) mod aws_errors;
 pub mod dynamo_catalog;
 pub mod fs_blobs;
+pub mod layers;
 pub mod memory_queue;
 pub mod s3_blobs;
 pub mod sqlite_catalog;

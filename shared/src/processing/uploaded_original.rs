@@ -78,7 +78,19 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
     }
 
     match derive_and_store(deps, &event, &claimed, key).await {
-        Ok(metadata) => finish(deps, claimed, Finish::Ready(metadata)).await,
+        Ok(metadata) => {
+            let finished = finish(deps, claimed.clone(), Finish::Ready(metadata)).await;
+            if finished
+                .as_ref()
+                .is_err_and(|e| e.retry_class() == RetryClass::Retry)
+            {
+                // The photo stays claimed otherwise, and every redelivery would find the
+                // lease live until it runs out. (Had the write landed after all, the release
+                // loses on its version and changes nothing.)
+                release(deps, claimed).await;
+            }
+            finished
+        }
         Err(error) if error.retry_class() == RetryClass::Permanent => {
             let failure = PhotoFailure {
                 code: error.code().to_owned(),

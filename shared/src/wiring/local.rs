@@ -19,12 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Adapters, Function};
+use crate::adapters::layers::{FaultPlan, Faults, Guard, Layered};
 use crate::adapters::sqlite_queue::{QueueSettings, SqliteQueue};
 use crate::adapters::{FsBlobs, SqliteCatalog};
 use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
 use crate::local_auth::JwtKeys;
-use crate::ports::Blobs;
+use crate::ports::{Blobs, Catalog, Queue, QueueSender};
 
 /// The process queue: uploaded originals and derivative jobs. A delivery is hidden for 5
 /// minutes (a photo takes seconds; long jobs continue in a new message before that), and a
@@ -44,6 +45,10 @@ pub const LOCAL_BUCKET: &str = "picpass-local";
 pub const BLOBS_PATH: &str = "/blobs";
 
 /// A local installation: its data directory opened, its keys loaded.
+///
+/// The ports it hands out ([`LocalStack::adapters`], the consumers) run every call through
+/// a [`Guard`] (timeout and retries, as the AWS SDK gives the AWS adapters) and, when a
+/// test asks for it ([`LocalStack::with_faults`]), through fault injection first.
 #[derive(Debug, Clone)]
 pub struct LocalStack {
     /// The configuration, with the secrets the data directory supplies filled in.
@@ -54,6 +59,33 @@ pub struct LocalStack {
     jobs_queue: Arc<SqliteQueue>,
     blob_key: Secret,
     jwt_key: Secret,
+    guard: Guard,
+    faults: Option<PortFaults>,
+}
+
+/// The fault injectors of the three ports (each counts its own calls; both queues share
+/// the queue port's).
+#[derive(Debug, Clone)]
+pub struct PortFaults {
+    /// Around the catalog.
+    pub catalog: Faults,
+    /// Around the blob store.
+    pub blobs: Faults,
+    /// Around both queues.
+    pub queue: Faults,
+}
+
+impl PortFaults {
+    /// `catalog 12/85 calls, blobs …`: what was injected so far.
+    pub fn summary(&self) -> String {
+        let port = |name: &str, f: &Faults| format!("{name} {}/{} calls", f.injected(), f.calls());
+        format!(
+            "{}, {}, {}",
+            port("catalog", &self.catalog),
+            port("blobs", &self.blobs),
+            port("queue", &self.queue)
+        )
+    }
 }
 
 impl LocalStack {
@@ -79,7 +111,31 @@ impl LocalStack {
             jwt_key: secret_file(&secrets.join("jwt.key"))?,
             config,
             root,
+            guard: Guard::LOCAL,
+            faults: None,
         })
+    }
+
+    /// The same stack with `guard` around its ports instead of [`Guard::LOCAL`].
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// The same stack with faults injected into its ports' calls under `plan` (tests only:
+    /// `picpass serve --inject-faults`).
+    pub fn with_faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = Some(PortFaults {
+            catalog: Faults::new(plan),
+            blobs: Faults::new(plan),
+            queue: Faults::new(plan),
+        });
+        self
+    }
+
+    /// The fault injectors, when faults are on.
+    pub fn faults(&self) -> Option<&PortFaults> {
+        self.faults.as_ref()
     }
 
     /// The data directory.
@@ -117,15 +173,48 @@ impl LocalStack {
         FsBlobs::open(self.root.join("blobs"), &base, self.blob_key.expose())
     }
 
-    /// Every port on this data directory, over `blobs`.
+    /// Every port on this data directory, over `blobs`, each call guarded (and faulted).
     pub fn adapters_with(&self, blobs: Arc<dyn Blobs>) -> Adapters {
         Adapters {
-            catalog: self.catalog(),
-            blobs,
-            process_queue: Some(self.process_queue()),
-            jobs_queue: Some(self.jobs_queue()),
+            catalog: self.guarded_catalog(),
+            blobs: self.guarded_blobs(blobs),
+            process_queue: Some(self.process_consumer() as Arc<dyn QueueSender>),
+            jobs_queue: Some(self.jobs_consumer() as Arc<dyn QueueSender>),
             bucket: LOCAL_BUCKET.to_owned(),
         }
+    }
+
+    /// The process queue's consumer end, each call guarded (and faulted).
+    pub fn process_consumer(&self) -> Arc<dyn Queue> {
+        self.guarded_queue(self.process_queue())
+    }
+
+    /// The jobs queue's consumer end, each call guarded (and faulted).
+    pub fn jobs_consumer(&self) -> Arc<dyn Queue> {
+        self.guarded_queue(self.jobs_queue())
+    }
+
+    fn guarded_catalog(&self) -> Arc<dyn Catalog> {
+        let mut catalog: Arc<dyn Catalog> = self.catalog();
+        if let Some(faults) = &self.faults {
+            catalog = Arc::new(Layered::new(catalog, faults.catalog.clone()));
+        }
+        Arc::new(Layered::new(catalog, self.guard))
+    }
+
+    fn guarded_blobs(&self, mut blobs: Arc<dyn Blobs>) -> Arc<dyn Blobs> {
+        if let Some(faults) = &self.faults {
+            blobs = Arc::new(Layered::new(blobs, faults.blobs.clone()));
+        }
+        Arc::new(Layered::new(blobs, self.guard))
+    }
+
+    fn guarded_queue(&self, queue: Arc<SqliteQueue>) -> Arc<dyn Queue> {
+        let mut queue: Arc<dyn Queue> = queue;
+        if let Some(faults) = &self.faults {
+            queue = Arc::new(Layered::new(queue, faults.queue.clone()));
+        }
+        Arc::new(Layered::new(queue, self.guard))
     }
 
     /// The ports `function` uses (the queues it sends to, and no others).

@@ -2,6 +2,12 @@
 
 #![allow(dead_code)] // each test binary uses part of the helpers
 
+pub mod photos;
+pub mod retrying;
+
+#[allow(unused_imports)] // each test binary uses some
+pub use photos::{small_jpegs, small_pngs, wallpapers};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -411,7 +417,7 @@ impl Client {
 
 /// Every response of a documented route must be what openapi.yaml says (as in the handler
 /// tests), here through the whole stack.
-fn check_contract(method: &str, path: &str, status: u16, body: &Value) {
+pub fn check_contract(method: &str, path: &str, status: u16, body: &Value) {
     use shared::http::{accounts_api, events_api, gallery_api, presign_api};
     use testkit::api::pattern_of;
     let path = path.split('?').next().unwrap_or(path);
@@ -428,51 +434,6 @@ fn check_contract(method: &str, path: &str, status: u16, body: &Value) {
     {
         panic!("{problem}");
     }
-}
-
-/// Real photos from the wallpaper packages, smallest first.
-pub fn wallpapers(count: usize) -> Vec<PathBuf> {
-    let mut photos: Vec<(u64, PathBuf)> = std::fs::read_dir("/usr/share/backgrounds")
-        .expect("/usr/share/backgrounds (scripts/install-test-deps installs the wallpapers)")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
-        .collect();
-    photos.sort();
-    assert!(
-        photos.len() >= count,
-        "need {count} wallpapers, found {}",
-        photos.len()
-    );
-    photos.into_iter().take(count).map(|(_, p)| p).collect()
-}
-
-/// `count` distinct small PNG photos (quick to process: for tests about counts, not pixels).
-pub fn small_pngs(count: usize) -> Vec<Upload> {
-    (0..count)
-        .map(|i| {
-            let image = image::RgbImage::from_fn(96, 64, |x, y| {
-                // Distinct for every i: blue counts to 251, then red shifts.
-                image::Rgb([
-                    ((x * 2) as u8).wrapping_add((i / 251) as u8 * 7),
-                    (y * 3) as u8,
-                    (i % 251) as u8,
-                ])
-            });
-            let mut bytes = Vec::new();
-            image
-                .write_to(
-                    &mut std::io::Cursor::new(&mut bytes),
-                    image::ImageFormat::Png,
-                )
-                .expect("encode PNG");
-            Upload {
-                name: format!("photo-{i:03}.png"),
-                bytes,
-                content_type: "image/png",
-            }
-        })
-        .collect()
 }
 
 /// Every object key under the data directory's store (FsBlobs' file names decoded),
