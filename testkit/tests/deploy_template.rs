@@ -280,11 +280,7 @@ fn variables_config_reads() -> BTreeSet<String> {
 fn secrets_read(function: Function) -> BTreeSet<(&'static str, &'static str)> {
     let needs = function.needs();
     [
-        (
-            needs.code_secret,
-            "PICPASS_CODE_SECRET_ARN",
-            "CodeSecret",
-        ),
+        (needs.code_secret, "PICPASS_CODE_SECRET_ARN", "CodeSecret"),
         (
             needs.viewer_token_secret,
             "PICPASS_VIEWER_TOKEN_SECRET_ARN",

@@ -5,12 +5,12 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::Client;
+use shared::Error;
+use shared::codes_vault::CodeVault;
 use shared::config::{Config, Secret};
 use shared::domain::{CodeText, EventId};
 use shared::services::Deps;
 use shared::wiring::{Adapters, Function};
-use shared::Error;
-use shared::codes_vault::CodeVault;
 
 const CODE_KEY: &str = "the code secret of this test, more than 32 bytes";
 const ROTATED_CODE_KEY: &str = "the code secret after the rotation, more than 32 bytes";
@@ -46,8 +46,14 @@ fn aws_config(function: Function, extra: &[(&str, &str)]) -> Config {
     let mut vars = vec![
         ("PICPASS_STORAGE", "aws"),
         ("PICPASS_BUCKET", "picpass-test"),
-        ("PICPASS_PROCESS_QUEUE_URL", "http://127.0.0.1:1/000000000000/process"),
-        ("PICPASS_JOBS_QUEUE_URL", "http://127.0.0.1:1/000000000000/jobs"),
+        (
+            "PICPASS_PROCESS_QUEUE_URL",
+            "http://127.0.0.1:1/000000000000/process",
+        ),
+        (
+            "PICPASS_JOBS_QUEUE_URL",
+            "http://127.0.0.1:1/000000000000/jobs",
+        ),
         // Path-style S3 for an endpoint on an address, as for the emulators.
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
     ];
@@ -102,7 +108,10 @@ async fn a_secret_read_at_cold_start_is_the_key_codes_are_sealed_with() {
     assert_eq!(vault.open(event, &sealed).expect("opens"), code);
     let sealed = vault.seal(event, &code).expect("seal");
     assert_eq!(elsewhere.open(event, &sealed).expect("opens"), code);
-    assert_eq!(vault.code_key(event, &code), elsewhere.code_key(event, &code));
+    assert_eq!(
+        vault.code_key(event, &code),
+        elsewhere.code_key(event, &code)
+    );
 }
 
 #[tokio::test]
@@ -155,7 +164,8 @@ async fn after_a_rotation_the_current_and_the_previous_value_are_keys() {
     let after = CodeVault::from_secret(ROTATED_CODE_KEY.as_bytes()).expect("vault");
     assert!(vault.matches(event, &code, &before.code_key(event, &code)));
     assert_eq!(vault.code_key(event, &code), after.code_key(event, &code));
-    deps.viewer_tokens().expect("the gallery signs viewer tokens");
+    deps.viewer_tokens()
+        .expect("the gallery signs viewer tokens");
 }
 
 fn assert_names(err: &Error, parts: &[&str], value: Option<&str>) {
@@ -164,7 +174,10 @@ fn assert_names(err: &Error, parts: &[&str], value: Option<&str>) {
         assert!(text.contains(part), "{part:?} not in: {text}");
     }
     if let Some(value) = value {
-        assert!(!text.contains(value), "the value must not be echoed: {text}");
+        assert!(
+            !text.contains(value),
+            "the value must not be echoed: {text}"
+        );
     }
     assert_eq!(err.http_status(), 500, "{err:?}");
 }
@@ -229,7 +242,11 @@ async fn a_value_too_short_to_be_a_key_is_refused_without_echoing_it() {
     let err = Adapters::aws_on(config, Function::Events, &sdk)
         .await
         .expect_err("too short");
-    assert_names(&err, &["PICPASS_CODE_SECRET_ARN", "AWSPREVIOUS"], Some(short));
+    assert_names(
+        &err,
+        &["PICPASS_CODE_SECRET_ARN", "AWSPREVIOUS"],
+        Some(short),
+    );
 }
 
 #[tokio::test]

@@ -119,9 +119,13 @@ fn map_error(
     err: SdkError<GetSecretValueError, HttpResponse>,
 ) -> Error {
     let resource = format!("secret {secret_id} ({variable}, version {stage})");
-    aws_errors::map_sdk_error("Secrets Manager", "GetSecretValue", &resource, err, |_, code| {
-        denied(code, variable, secret_id)
-    })
+    aws_errors::map_sdk_error(
+        "Secrets Manager",
+        "GetSecretValue",
+        &resource,
+        err,
+        |_, code| denied(code, variable, secret_id),
+    )
 }
 
 /// Access denied is the deployment's policy: say what to grant (the shared class would
@@ -138,8 +142,8 @@ fn denied(code: &str, variable: &str, secret_id: &str) -> Option<Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_secretsmanager::error::ErrorMetadata;
     use aws_sdk_s3::primitives::SdkBody;
+    use aws_sdk_secretsmanager::error::ErrorMetadata;
 
     fn answer(status: u16, code: &str) -> SdkError<GetSecretValueError, HttpResponse> {
         SdkError::service_error(

@@ -101,10 +101,7 @@ pub(super) fn read(
 }
 
 /// Earlier secrets, comma-separated, newest first.
-fn previous_list(
-    get: &impl Fn(&str) -> Result<Option<String>>,
-    name: &str,
-) -> Result<Vec<Secret>> {
+fn previous_list(get: &impl Fn(&str) -> Result<Option<String>>, name: &str) -> Result<Vec<Secret>> {
     let Some(text) = get(name)? else {
         return Ok(Vec::new());
     };
@@ -191,7 +188,10 @@ mod tests {
     fn a_value_and_an_arn_together_are_refused() {
         for (value, arn) in [
             ("PICPASS_CODE_SECRET", "PICPASS_CODE_SECRET_ARN"),
-            ("PICPASS_VIEWER_TOKEN_SECRET", "PICPASS_VIEWER_TOKEN_SECRET_ARN"),
+            (
+                "PICPASS_VIEWER_TOKEN_SECRET",
+                "PICPASS_VIEWER_TOKEN_SECRET_ARN",
+            ),
         ] {
             let text = message(parse(&[
                 ("PICPASS_STORAGE", "aws"),
@@ -199,7 +199,10 @@ mod tests {
                 (arn, ARN),
             ]));
             assert!(text.contains(value) && text.contains(arn), "{text}");
-            assert!(!text.contains(VALUE), "the value must not be echoed: {text}");
+            assert!(
+                !text.contains(VALUE),
+                "the value must not be echoed: {text}"
+            );
         }
     }
 
@@ -215,7 +218,10 @@ mod tests {
                 ("PICPASS_STORAGE", "aws"),
                 ("PICPASS_VIEWER_TOKEN_SECRET_ARN", bad),
             ]));
-            assert!(text.contains("PICPASS_VIEWER_TOKEN_SECRET_ARN"), "{bad}: {text}");
+            assert!(
+                text.contains("PICPASS_VIEWER_TOKEN_SECRET_ARN"),
+                "{bad}: {text}"
+            );
         }
     }
 
