@@ -3,8 +3,13 @@
 //! Every variable is listed in the README's configuration table. A bad or missing value
 //! fails start-up with a message naming the variable, instead of failing a request later.
 
+mod secrets;
+
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use secrets::Secret;
+pub(crate) use secrets::TOO_SHORT as SECRET_TOO_SHORT;
 
 use crate::domain::MAX_ORIGINAL_BYTES;
 use crate::error::{Error, Result};
@@ -113,55 +118,32 @@ pub struct Config {
     pub limits: Limits,
     /// `PICPASS_CODE_SECRET`: the key access codes are hashed and sealed with (at least 32
     /// bytes; 64 or more hex digits are decoded). Required by the functions that handle codes
-    /// (`presign`, `events`, later `gallery`), not by `process`.
+    /// (`events`, `gallery`), not by `process`. On AWS it is read from the secret of
+    /// `code_secret_arn` at cold start instead (`crate::wiring`).
     pub code_secret: Option<Secret>,
     /// `PICPASS_CODE_SECRET_PREVIOUS`: secrets used before the current one, separated by
-    /// commas; codes made with them still open (rotation: see the README).
+    /// commas; codes made with them still open (rotation: see the README). On AWS the
+    /// secret's `AWSPREVIOUS` version is put first.
     pub previous_code_secrets: Vec<Secret>,
+    /// `PICPASS_CODE_SECRET_ARN`: the Secrets Manager secret (ARN or name) holding the code
+    /// secret, read once at cold start on AWS; never set together with `code_secret`'s
+    /// variable.
+    pub code_secret_arn: Option<String>,
     /// `PICPASS_VIEWER_TOKEN_SECRET`: the key viewer tokens are signed with (≥ 32 bytes;
-    /// its own, not the code secret). Required by the `gallery` function.
+    /// its own, not the code secret). Required by the `gallery` function; on AWS read from
+    /// `viewer_token_secret_arn`'s secret at cold start.
     pub viewer_token_secret: Option<Secret>,
     /// `PICPASS_VIEWER_TOKEN_SECRET_PREVIOUS`: earlier viewer-token secrets, comma-separated;
     /// tokens signed with them stay valid until they expire (at most 12 hours).
     pub previous_viewer_token_secrets: Vec<Secret>,
+    /// `PICPASS_VIEWER_TOKEN_SECRET_ARN`: the Secrets Manager secret (ARN or name) holding
+    /// the viewer-token secret, read once at cold start on AWS.
+    pub viewer_token_secret_arn: Option<String>,
     /// `PICPASS_BEHIND_CLOUDFRONT` (`true`/`false`, default `false`): take the viewer's
     /// address from CloudFront's `CloudFront-Viewer-Address` header instead of the
     /// connection. Set it only where every request comes through CloudFront (the API's own
     /// endpoint disabled), or a client could choose its address.
     pub behind_cloudfront: bool,
-}
-
-/// Bytes that must not appear in logs: `Debug` prints only their length.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Shortest secret accepted.
-    pub const MIN_BYTES: usize = 32;
-
-    /// Parses a configured secret: 64 or more hex digits are decoded, anything else is used
-    /// as its UTF-8 bytes. Shorter than [`Secret::MIN_BYTES`] is refused.
-    pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim();
-        let is_hex =
-            t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit());
-        let bytes = match is_hex {
-            true => hex::decode(t).ok()?,
-            false => t.as_bytes().to_vec(),
-        };
-        (bytes.len() >= Self::MIN_BYTES).then_some(Self(bytes))
-    }
-
-    /// The key bytes.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret({} bytes)", self.0.len())
-    }
 }
 
 impl Config {
@@ -296,42 +278,9 @@ impl Config {
             )?),
         };
 
-        // Only the functions that handle access codes need it (`crate::wiring` insists); the
-        // processor and the archive builder run without it.
-
-        let secret = |name: &str| -> Result<Option<Secret>> {
-            get(name)?
-                .map(|text| {
-                    Secret::parse(&text).ok_or_else(|| {
-                        config_error(
-                            name,
-                            "must be at least 32 bytes (e.g. 64 hex digits from `openssl rand -hex 32`)",
-                        )
-                    })
-                })
-                .transpose()
-        };
-        let previous_secrets = |name: &str| -> Result<Vec<Secret>> {
-            let Some(text) = get(name)? else {
-                return Ok(Vec::new());
-            };
-            text.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| {
-                    Secret::parse(t).ok_or_else(|| {
-                        config_error(
-                            name,
-                            "must list secrets of at least 32 bytes each, separated by commas",
-                        )
-                    })
-                })
-                .collect()
-        };
-        let previous_code_secrets = previous_secrets("PICPASS_CODE_SECRET_PREVIOUS")?;
-        let viewer_token_secret = secret("PICPASS_VIEWER_TOKEN_SECRET")?;
-        let previous_viewer_token_secrets =
-            previous_secrets("PICPASS_VIEWER_TOKEN_SECRET_PREVIOUS")?;
+        // Which function needs which key is `crate::wiring`'s business, as for the queues.
+        let code = secrets::read(&get, storage, &secrets::CODE)?;
+        let viewer_token = secrets::read(&get, storage, &secrets::VIEWER_TOKEN)?;
         let behind_cloudfront = match get("PICPASS_BEHIND_CLOUDFRONT")?.as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -350,10 +299,12 @@ impl Config {
         Ok(Self {
             storage,
             s3_path_style,
-            code_secret: secret("PICPASS_CODE_SECRET")?,
-            previous_code_secrets,
-            viewer_token_secret,
-            previous_viewer_token_secrets,
+            code_secret: code.current,
+            previous_code_secrets: code.previous,
+            code_secret_arn: code.arn,
+            viewer_token_secret: viewer_token.current,
+            previous_viewer_token_secrets: viewer_token.previous,
+            viewer_token_secret_arn: viewer_token.arn,
             behind_cloudfront,
             data_dir: get("PICPASS_DATA_DIR")?
                 .map_or_else(|| PathBuf::from("./.picpass"), PathBuf::from),
@@ -386,7 +337,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn parse(vars: &[(&str, &str)]) -> Result<Config> {
+    pub(super) fn parse(vars: &[(&str, &str)]) -> Result<Config> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -394,7 +345,7 @@ mod tests {
         Config::from_lookup(|name| Ok(vars.get(name).cloned()))
     }
 
-    fn message(result: Result<Config>) -> String {
+    pub(super) fn message(result: Result<Config>) -> String {
         result
             .expect_err("configuration must be refused")
             .to_string()

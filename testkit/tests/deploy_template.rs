@@ -263,12 +263,34 @@ fn every_function_is_a_workspace_binary_built_once_with_cargo_lambda() {
 /// Every `PICPASS_*` name `Config` reads (from its source: no other module reads the
 /// environment).
 fn variables_config_reads() -> BTreeSet<String> {
-    let source = include_str!("../../shared/src/config.rs");
+    let sources = [
+        include_str!("../../shared/src/config.rs"),
+        include_str!("../../shared/src/config/secrets.rs"),
+    ];
     let re = regex_lite::Regex::new(r#""(PICPASS_[A-Z_]+)""#).expect("regex");
-    re.captures_iter(source)
+    sources
+        .iter()
+        .flat_map(|source| re.captures_iter(source))
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str().to_owned())
         .collect()
+}
+
+/// The secrets `function` reads at cold start: (the variable naming it, its resource).
+fn secrets_read(function: Function) -> BTreeSet<(&'static str, &'static str)> {
+    let needs = function.needs();
+    [
+        (needs.code_secret, "PICPASS_CODE_SECRET_ARN", "CodeSecret"),
+        (
+            needs.viewer_token_secret,
+            "PICPASS_VIEWER_TOKEN_SECRET_ARN",
+            "ViewerTokenSecret",
+        ),
+    ]
+    .into_iter()
+    .filter(|(needed, _, _)| *needed)
+    .map(|(_, var, secret)| (var, secret))
+    .collect()
 }
 
 /// Variables a function may be given beyond what it insists on.
@@ -321,36 +343,36 @@ fn every_function_gets_exactly_the_variables_it_reads() {
         if function.needs().jobs_queue {
             assert_eq!(ref_to(&env["PICPASS_JOBS_QUEUE_URL"]), Some("JobsQueue"));
         }
-        for (needed, var, secret) in [
-            (
-                function.needs().code_secret,
-                "PICPASS_CODE_SECRET",
-                "CodeSecret",
-            ),
-            (
-                function.needs().viewer_token_secret,
-                "PICPASS_VIEWER_TOKEN_SECRET",
-                "ViewerTokenSecret",
-            ),
-        ] {
-            if needed {
-                let text = sub_text(&env[var]).expect("a Sub");
-                assert_eq!(
-                    text,
-                    format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString}}}}"),
-                    "{}: {var} comes from Secrets Manager",
-                    function.name()
-                );
-                assert_eq!(resource(secret)["Type"], "AWS::SecretsManager::Secret");
-                let generated = &resource(secret)["Properties"]["GenerateSecretString"];
-                assert!(
-                    number(&generated["PasswordLength"], "PasswordLength")
-                        >= shared::config::Secret::MIN_BYTES as u64,
-                    "{secret} is long enough for Config"
-                );
-            }
+        // Secrets by ARN (read once at cold start), never by value: a resolved dynamic
+        // reference would put the key in the function's configuration.
+        for (var, secret) in secrets_read(function) {
+            assert_eq!(
+                ref_to(&env[var]),
+                Some(secret),
+                "{}: {var} names the secret",
+                function.name()
+            );
+            assert_eq!(resource(secret)["Type"], "AWS::SecretsManager::Secret");
+            let generated = &resource(secret)["Properties"]["GenerateSecretString"];
+            assert!(
+                number(&generated["PasswordLength"], "PasswordLength")
+                    >= shared::config::Secret::MIN_BYTES as u64,
+                "{secret} is long enough for Config"
+            );
+        }
+        for value_var in ["PICPASS_CODE_SECRET", "PICPASS_VIEWER_TOKEN_SECRET"] {
+            assert!(
+                !set.contains(value_var),
+                "{}: {value_var} would put the key in the configuration",
+                function.name()
+            );
         }
     }
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    assert!(
+        !text.contains("{{resolve:secretsmanager"),
+        "no secret is resolved into the template"
+    );
 }
 
 // ------------------------------------------------------------------ routes
@@ -601,6 +623,7 @@ fn every_table_queue_and_bucket_a_function_touches_is_in_its_policies() {
         let mut crud = BTreeSet::new();
         let mut read = BTreeSet::new();
         let mut sends = BTreeSet::new();
+        let mut secrets = BTreeSet::new();
         let mut statements = Vec::new();
         for policy in &policies {
             for (template_name, args) in policy.as_object().into_iter().flatten() {
@@ -615,6 +638,10 @@ fn every_table_queue_and_bucket_a_function_touches_is_in_its_policies() {
                         let (queue, attr) = get_att(&args["QueueName"]).expect("queue");
                         assert_eq!(attr, "QueueName");
                         sends.insert(queue.to_owned());
+                    }
+                    "AWSSecretsManagerGetSecretValuePolicy" => {
+                        let secret = ref_to(&args["SecretArn"]).expect("secret");
+                        secrets.insert(secret.to_owned());
                     }
                     "Statement" => statements.extend(as_list(args)),
                     other => panic!("{name}: unexpected policy {other}"),
@@ -649,6 +676,13 @@ fn every_table_queue_and_bucket_a_function_touches_is_in_its_policies() {
             queues.insert("ReaperDLQ".to_owned()); // its stream's on-failure destination
         }
         assert_eq!(sends, queues, "{name}: queues it sends to");
+
+        // GetSecretValue on exactly the secrets it reads at cold start.
+        let read: BTreeSet<String> = secrets_read(function)
+            .into_iter()
+            .map(|(_, secret)| secret.to_owned())
+            .collect();
+        assert_eq!(secrets, read, "{name}: secrets it may read");
 
         // Object access: every (prefix, action) it needs is allowed on that prefix.
         for (prefix, action) in objects_touched(function) {

@@ -1,12 +1,12 @@
-//! One classifier of AWS SDK failures, shared by the S3, DynamoDB and SQS adapters, so they
-//! agree on what a retry may cure and on what is our own misconfiguration.
+//! One classifier of AWS SDK failures, shared by the S3, DynamoDB, SQS and Secrets Manager
+//! adapters, so they agree on what a retry may cure and on what is our own misconfiguration.
 //!
 //! Each adapter first gives meaning to the codes only its service has (a missing object,
 //! a failed condition, a stale receipt); everything else is classified here:
 //! - unreachable, timed out, throttled or failed on the service's side → `Transient`
 //!   (HTTP 503; an SQS consumer retries the message);
-//! - the bucket, table or queue does not exist → `Internal` (500), logged as an error: the
-//!   deployment is wrong, and no client can do anything about it;
+//! - the bucket, table, queue or secret does not exist → `Internal` (500), logged as an
+//!   error: the deployment is wrong, and no client can do anything about it;
 //! - anything else (access denied, a request we built wrong) → `Internal`.
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -40,9 +40,10 @@ const RETRYABLE_CODES: &[&str] = &[
     "TooManyRequestsException",
 ];
 
-/// Error codes of a bucket, table or queue that does not exist.
+/// Error codes of a bucket, table, queue or secret that does not exist.
 const MISSING_RESOURCE_CODES: &[&str] = &[
     "NoSuchBucket",
+    // DynamoDB and Secrets Manager
     "ResourceNotFoundException",
     "QueueDoesNotExist",
     "AWS.SimpleQueueService.NonExistentQueue",
@@ -161,6 +162,7 @@ mod tests {
     use aws_sdk_s3::error::ErrorMetadata;
     use aws_sdk_s3::operation::head_object::HeadObjectError;
     use aws_sdk_s3::primitives::SdkBody;
+    use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
     use aws_sdk_sqs::operation::send_message::SendMessageError;
 
     fn answer(status: u16) -> HttpResponse {
@@ -181,6 +183,13 @@ mod tests {
         )
     }
 
+    fn secrets(status: u16, code: &str) -> SdkError<GetSecretValueError, HttpResponse> {
+        SdkError::service_error(
+            GetSecretValueError::generic(ErrorMetadata::builder().code(code).build()),
+            answer(status),
+        )
+    }
+
     fn s3(status: u16, code: &str) -> SdkError<HeadObjectError, HttpResponse> {
         SdkError::service_error(
             HeadObjectError::generic(ErrorMetadata::builder().code(code).build()),
@@ -195,6 +204,7 @@ mod tests {
             classify(&sqs(400, "QueueDoesNotExist")),
             classify(&dynamo(400, "ResourceNotFoundException")),
             classify(&s3(404, "NoSuchBucket")),
+            classify(&secrets(400, "ResourceNotFoundException")),
         ] {
             assert_eq!(failure, Failure::MissingResource);
         }
@@ -219,6 +229,8 @@ mod tests {
             classify(&dynamo(500, "")),
             classify(&s3(503, "SlowDown")),
             classify(&s3(429, "")),
+            classify(&secrets(400, "ThrottlingException")),
+            classify(&secrets(500, "InternalServiceError")),
         ] {
             assert_eq!(failure, Failure::Retryable);
         }
