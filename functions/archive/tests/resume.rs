@@ -11,7 +11,7 @@ use std::time::Instant;
 use shared::archive::{ArchiveOutcome, ArchiveSelection, process_archive_job};
 use shared::domain::{Event, Grant, JobId, JobState, PageRequest, keys};
 use shared::error::Error;
-use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
+use testkit::faulty_blobs::{BlobCall, Fault, faulty_blobs};
 
 use common::{World, content, read_with_both_readers, sha256_hex};
 
@@ -138,7 +138,7 @@ async fn storage_failing_one_call_in_four_still_ends_in_a_valid_archive(mut worl
         ..SometimesFailing::default()
     });
     let faults = Arc::clone(&failing);
-    world.wrap_blobs(|inner| Arc::new(FaultyBlobs::new(inner, move |call| faults.fault(call))));
+    world.wrap_blobs(|inner| Arc::new(faulty_blobs(inner, move |call| faults.fault(call))));
     let message = World::message(&event, archive);
 
     let mut retries = 0;

@@ -11,7 +11,7 @@ use shared::error::Error;
 use shared::ports::{Blobs, Catalog};
 use shared::processing::queue_messages::{handle_batch, handle_message};
 use shared::processing::{DerivativeJobRequest, Outcome};
-use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
+use testkit::faulty_blobs::{BlobCall, Fault, faulty_blobs};
 
 mod support;
 use support::*;
@@ -223,7 +223,7 @@ async fn garbage_message_is_dropped_not_retried() {
 }
 
 /// Reads that, after `pass_reads` good ones, fail transiently `fail_reads` times (fault
-/// injection through `FaultyBlobs`). `reads` counts every read asked for.
+/// injection through `faulty_blobs`). `reads` counts every read asked for.
 #[derive(Debug, Default)]
 struct ReadFaults {
     pass_reads: AtomicU32,
@@ -259,7 +259,7 @@ impl ReadFaults {
     /// `inner` with these faults.
     fn around(self: &Arc<Self>, inner: Arc<dyn Blobs>) -> Arc<dyn Blobs> {
         let faults = Arc::clone(self);
-        Arc::new(FaultyBlobs::new(inner, move |call| faults.fault(call)))
+        Arc::new(faulty_blobs(inner, move |call| faults.fault(call)))
     }
 }
 

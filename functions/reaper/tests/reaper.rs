@@ -19,7 +19,7 @@ use shared::domain::{
 };
 use shared::ports::{Blobs, Catalog};
 use shared::reaping::{ReaperDeps, handle_invocation, sweep};
-use testkit::faulty_blobs::{BlobCall, Fault, FaultyBlobs};
+use testkit::faulty_blobs::{BlobCall, Fault, faulty_blobs};
 
 /// Keeps servers and directories alive for the test.
 #[allow(dead_code)]
@@ -300,7 +300,7 @@ async fn a_sweep_stopped_halfway_is_finished_by_the_next() {
     let flaky = ReaperDeps {
         catalog: Arc::clone(&stack.catalog),
         // Deletes fail from the second on.
-        blobs: Arc::new(FaultyBlobs::new(Arc::clone(&stack.blobs), move |call| {
+        blobs: Arc::new(faulty_blobs(Arc::clone(&stack.blobs), move |call| {
             let delete = matches!(call, BlobCall::Delete | BlobCall::DeletePrefix);
             (delete && deletes.fetch_add(1, Ordering::SeqCst) >= 1).then_some(Fault::Before)
         })),
