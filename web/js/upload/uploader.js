@@ -46,7 +46,8 @@ export class Uploader extends EventTarget {
     this.waiters = [];
     /** @type {Map<string, {item: UploadItem, resolve: (t: Ticket) => void, reject: (e: unknown) => void}[]>} */
     this.registering = new Map();
-    this.registerTimer = 0;
+    this.registerQueued = false;
+    this.registerCalls = 0;
   }
 
   /** Lists the uploads a previous page left unfinished (paused until their files are selected). */
@@ -197,7 +198,8 @@ export class Uploader extends EventTarget {
           item.hashed = done;
           this.emit(item);
         });
-        await this.persist(item);
+        // Not waited for: only a reload needs it, and later writes queue behind it.
+        void this.persist(item);
       }
       if (item.uploadId && !(await this.resumeParts(item))) {
         item.uploadId = null;
@@ -249,12 +251,26 @@ export class Uploader extends EventTarget {
       const queue = this.registering.get(item.eventId) ?? [];
       queue.push({ item, resolve, reject });
       this.registering.set(item.eventId, queue);
-      if (!this.registerTimer) this.registerTimer = window.setTimeout(() => this.flushRegistrations(), 40);
+      this.scheduleRegistrations();
+    });
+  }
+
+  /**
+   * Sends what waits for a ticket at once when no registration is under way (the first
+   * hashed file starts sending as soon as it can); otherwise what arrives meanwhile goes
+   * in one call when the current one answers.
+   */
+  scheduleRegistrations() {
+    if (this.registerQueued || this.registerCalls > 0 || this.registering.size === 0) return;
+    this.registerQueued = true;
+    // After the current task: files hashed in the same turn share the call.
+    queueMicrotask(() => {
+      this.registerQueued = false;
+      if (this.registerCalls === 0) this.flushRegistrations();
     });
   }
 
   flushRegistrations() {
-    this.registerTimer = 0;
     for (const [eventId, entries] of this.registering) {
       this.registering.delete(eventId);
       for (let at = 0; at < entries.length; at += REGISTER_BATCH) {
@@ -269,6 +285,7 @@ export class Uploader extends EventTarget {
    */
   async registerBatch(eventId, entries) {
     const files = entries.map(({ item }) => ({ name: item.name, content_type: item.type, bytes: item.size, sha256: item.sha256 }));
+    this.registerCalls += 1;
     try {
       const answer = await this.apiRetrying(() => this.api.post(path`/api/events/${eventId}/uploads`, { files }), entries[0].item);
       answer.tickets.forEach((/** @type {Ticket} */ ticket, /** @type {number} */ i) => entries[i].resolve(ticket));
@@ -281,6 +298,9 @@ export class Uploader extends EventTarget {
       } else {
         for (const entry of entries) entry.reject(error);
       }
+    } finally {
+      this.registerCalls -= 1;
+      this.scheduleRegistrations();
     }
   }
 
