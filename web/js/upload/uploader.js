@@ -8,7 +8,7 @@
  */
 import { ApiError, path } from '../lib/api.js';
 import { sha256OfFile } from './hasher.js';
-import { allRecords, deleteRecord, saveRecord } from './resume-store.js';
+import { allRecords, deleteRecord, saveRecords } from './resume-store.js';
 import { TransferError, put, withRetries } from './transfer.js';
 
 const CONCURRENCY = 4;
@@ -25,6 +25,11 @@ const SIGN_BATCH = 8;
  *   | {kind: 'multipart', photo_id: string, upload_id: string, part_bytes: number, part_count: number}
  *   | {kind: 'duplicate', photo_id: string}} Ticket
  */
+
+/** What IndexedDB keeps of an item. @param {UploadItem} item @returns {import('./resume-store.js').UploadRecord} */
+function record({ key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags }) {
+  return { key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags: { ...etags } };
+}
 
 /** @param {unknown} error */
 function asTransferError(error) {
@@ -74,6 +79,8 @@ export class Uploader extends EventTarget {
    * @param {{file: File, type: string}[]} files
    */
   add(eventId, files) {
+    /** @type {UploadItem[]} */
+    const added = [];
     for (const { file, type } of files) {
       const key = `${eventId}:${file.name}:${file.size}:${file.lastModified}:${crypto.randomUUID()}`;
       /** @type {UploadItem} */
@@ -83,9 +90,12 @@ export class Uploader extends EventTarget {
         file, state: 'queued', sent: 0, hashed: 0, note: null, abort: new AbortController(), inflight: new Map(),
       };
       this.items.set(key, item);
-      void this.persist(item);
-      void this.run(item);
+      added.push(item);
     }
+    // One transaction for the lot (a reload while they hash still lists them); IndexedDB
+    // runs transactions in the order they were made, so the writes `run` makes land after.
+    void saveRecords(added.map(record));
+    for (const item of added) void this.run(item);
     this.emit(null);
   }
 
@@ -163,8 +173,7 @@ export class Uploader extends EventTarget {
 
   /** @param {UploadItem} item */
   async persist(item) {
-    const { key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags } = item;
-    await saveRecord({ key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags: { ...etags } });
+    await saveRecords([record(item)]);
   }
 
   /**
