@@ -3,8 +3,10 @@
  * The upload queue behind the tray: hash (worker) → register (coalesced `POST …/uploads`)
  * → send straight to storage, four transfers at a time → complete. Multipart files go part
  * by part, each stored part remembered (IndexedDB), so a dropped connection or a reload
- * costs only the parts in flight. Emits `change` (detail: the item, or null) and
- * `uploaded` (detail: `{eventId, photoId, name}`).
+ * costs only the parts in flight. Emits `change` (detail: the item whose state or note
+ * changed, or null when items came or went), `progress` (detail: the item whose byte counts
+ * moved; frequent, so listeners may paint it less often) and `uploaded` (detail:
+ * `{eventId, photoId, name}`).
  */
 import { ApiError, path } from '../lib/api.js';
 import { sha256OfFile } from './hasher.js';
@@ -164,6 +166,11 @@ export class Uploader extends EventTarget {
     this.dispatchEvent(new CustomEvent('change', { detail: item }));
   }
 
+  /** @param {UploadItem} item */
+  progressed(item) {
+    this.dispatchEvent(new CustomEvent('progress', { detail: item }));
+  }
+
   /** @param {UploadItem} item @param {UploadState} state @param {string | null} [note] */
   set(item, state, note = null) {
     item.state = state;
@@ -205,7 +212,7 @@ export class Uploader extends EventTarget {
         this.set(item, 'hashing');
         item.sha256 = await sha256OfFile(file, (done) => {
           item.hashed = done;
-          this.emit(item);
+          this.progressed(item);
         });
         // Not waited for: only a reload needs it, and later writes queue behind it.
         void this.persist(item);
@@ -358,7 +365,7 @@ export class Uploader extends EventTarget {
           if (!ticket || ticket.kind !== 'single') return false;
           await put(ticket.url, ticket.headers, file, (sent) => {
             item.sent = sent;
-            this.emit(item);
+            this.progressed(item);
           }, item.abort.signal);
           return true;
         },
@@ -406,7 +413,7 @@ export class Uploader extends EventTarget {
       for (let n = 1; n <= count; n += 1) if (item.etags[n]) sent += size(n);
       for (const bytes of item.inflight.values()) sent += bytes;
       item.sent = sent;
-      this.emit(item);
+      this.progressed(item);
     };
     progress();
     /** @type {Map<number, {url: string, headers: Record<string, string>, expires: number}>} */
