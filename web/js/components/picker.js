@@ -6,6 +6,7 @@
  */
 import { h, replace } from '../lib/dom.js';
 import { formatBytes } from '../lib/format.js';
+import { warmHashers } from '../upload/hasher.js';
 import { readImageInfo } from '../upload/image-info.js';
 import { LIMITS, countRefusal, refusal } from '../upload/limits.js';
 
@@ -55,6 +56,7 @@ export function mountPicker(root, onUpload) {
 
   /** @param {File[]} files */
   async function addFiles(files) {
+    warmHashers();
     summary.textContent = `Reading ${files.length} file${files.length === 1 ? '' : 's'}…`;
     const read = await Promise.all(files.map(async (file) => {
       const info = await readImageInfo(file).catch(() => ({ type: null, width: null, height: null, takenAt: null }));

@@ -11,6 +11,13 @@ import { announce } from '../lib/notice.js';
 /** @typedef {import('../upload/uploader.js').Uploader} Uploader */
 /** @typedef {import('../upload/uploader.js').UploadItem} UploadItem */
 
+/**
+ * Byte counts move many times a second per transfer; repainting the tray for each would
+ * take main-thread time (and, on a phone, CPU) from the uploads themselves. States still
+ * show on the next frame.
+ */
+const PROGRESS_PAINT_MS = 250;
+
 /** @type {Record<string, string>} */
 const STATE_TEXT = {
   queued: 'Waiting',
@@ -63,6 +70,7 @@ export function mountTray(root, uploader) {
   const dirty = new Set();
   let structural = true;
   let frame = 0;
+  let progressTimer = 0;
 
   /** @param {UploadItem} item */
   function rowFor(item) {
@@ -102,6 +110,8 @@ export function mountTray(root, uploader) {
 
   function render() {
     frame = 0;
+    clearTimeout(progressTimer);
+    progressTimer = 0;
     const items = [...uploader.items.values()];
     root.hidden = items.length === 0;
     if (structural) {
@@ -140,15 +150,20 @@ export function mountTray(root, uploader) {
     }
   }
 
+  const paintSoon = () => {
+    if (!frame) frame = requestAnimationFrame(render);
+  };
   uploader.addEventListener('change', (event) => {
     const item = /** @type {CustomEvent<UploadItem | null>} */ (event).detail;
     if (item) dirty.add(item);
     else structural = true;
-    if (!frame) frame = requestAnimationFrame(render);
+    paintSoon();
   });
-  const onNetwork = () => {
-    if (!frame) frame = requestAnimationFrame(render);
-  };
+  uploader.addEventListener('progress', (event) => {
+    dirty.add(/** @type {CustomEvent<UploadItem>} */ (event).detail);
+    if (!frame && !progressTimer) progressTimer = window.setTimeout(paintSoon, PROGRESS_PAINT_MS);
+  });
+  const onNetwork = paintSoon;
   window.addEventListener('online', onNetwork);
   window.addEventListener('offline', onNetwork);
   window.addEventListener('beforeunload', (event) => {

@@ -57,6 +57,14 @@ function pump() {
 }
 
 /**
+ * Starts the workers before there is anything to hash (when photos are picked), so the
+ * first file's hash does not also wait for a worker and its module to load.
+ */
+export function warmHashers() {
+  while (pool.length < WORKERS) spawn();
+}
+
+/**
  * The lowercase hex SHA-256 of a file.
  * @param {Blob} file
  * @param {(done: number) => void} [progress] bytes hashed so far

@@ -56,9 +56,18 @@ async function run(mode, action) {
   });
 }
 
-/** @param {UploadRecord} record */
-export async function saveRecord(record) {
-  await run('readwrite', (store) => store.put(record));
+/** Writes records in one transaction. @param {UploadRecord[]} records */
+export async function saveRecords(records) {
+  const database = await db();
+  if (!database || records.length === 0) return;
+  const transaction = database.transaction(STORE, 'readwrite');
+  const store = transaction.objectStore(STORE);
+  for (const record of records) store.put(record);
+  await new Promise((resolve) => {
+    transaction.oncomplete = resolve;
+    transaction.onerror = resolve;
+    transaction.onabort = resolve;
+  });
 }
 
 /** @param {string} key */

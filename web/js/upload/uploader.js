@@ -3,12 +3,14 @@
  * The upload queue behind the tray: hash (worker) → register (coalesced `POST …/uploads`)
  * → send straight to storage, four transfers at a time → complete. Multipart files go part
  * by part, each stored part remembered (IndexedDB), so a dropped connection or a reload
- * costs only the parts in flight. Emits `change` (detail: the item, or null) and
- * `uploaded` (detail: `{eventId, photoId, name}`).
+ * costs only the parts in flight. Emits `change` (detail: the item whose state or note
+ * changed, or null when items came or went), `progress` (detail: the item whose byte counts
+ * moved; frequent, so listeners may paint it less often) and `uploaded` (detail:
+ * `{eventId, photoId, name}`).
  */
 import { ApiError, path } from '../lib/api.js';
 import { sha256OfFile } from './hasher.js';
-import { allRecords, deleteRecord, saveRecord } from './resume-store.js';
+import { allRecords, deleteRecord, saveRecords } from './resume-store.js';
 import { TransferError, put, withRetries } from './transfer.js';
 
 const CONCURRENCY = 4;
@@ -25,6 +27,11 @@ const SIGN_BATCH = 8;
  *   | {kind: 'multipart', photo_id: string, upload_id: string, part_bytes: number, part_count: number}
  *   | {kind: 'duplicate', photo_id: string}} Ticket
  */
+
+/** What IndexedDB keeps of an item. @param {UploadItem} item @returns {import('./resume-store.js').UploadRecord} */
+function record({ key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags }) {
+  return { key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags: { ...etags } };
+}
 
 /** @param {unknown} error */
 function asTransferError(error) {
@@ -46,7 +53,8 @@ export class Uploader extends EventTarget {
     this.waiters = [];
     /** @type {Map<string, {item: UploadItem, resolve: (t: Ticket) => void, reject: (e: unknown) => void}[]>} */
     this.registering = new Map();
-    this.registerTimer = 0;
+    this.registerQueued = false;
+    this.registerCalls = 0;
   }
 
   /** Lists the uploads a previous page left unfinished (paused until their files are selected). */
@@ -73,6 +81,8 @@ export class Uploader extends EventTarget {
    * @param {{file: File, type: string}[]} files
    */
   add(eventId, files) {
+    /** @type {UploadItem[]} */
+    const added = [];
     for (const { file, type } of files) {
       const key = `${eventId}:${file.name}:${file.size}:${file.lastModified}:${crypto.randomUUID()}`;
       /** @type {UploadItem} */
@@ -82,9 +92,12 @@ export class Uploader extends EventTarget {
         file, state: 'queued', sent: 0, hashed: 0, note: null, abort: new AbortController(), inflight: new Map(),
       };
       this.items.set(key, item);
-      void this.persist(item);
-      void this.run(item);
+      added.push(item);
     }
+    // One transaction for the lot (a reload while they hash still lists them); IndexedDB
+    // runs transactions in the order they were made, so the writes `run` makes land after.
+    void saveRecords(added.map(record));
+    for (const item of added) void this.run(item);
     this.emit(null);
   }
 
@@ -153,6 +166,11 @@ export class Uploader extends EventTarget {
     this.dispatchEvent(new CustomEvent('change', { detail: item }));
   }
 
+  /** @param {UploadItem} item */
+  progressed(item) {
+    this.dispatchEvent(new CustomEvent('progress', { detail: item }));
+  }
+
   /** @param {UploadItem} item @param {UploadState} state @param {string | null} [note] */
   set(item, state, note = null) {
     item.state = state;
@@ -162,8 +180,7 @@ export class Uploader extends EventTarget {
 
   /** @param {UploadItem} item */
   async persist(item) {
-    const { key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags } = item;
-    await saveRecord({ key, eventId, name, size, lastModified, type, sha256, photoId, uploadId, partBytes, etags: { ...etags } });
+    await saveRecords([record(item)]);
   }
 
   /**
@@ -195,9 +212,10 @@ export class Uploader extends EventTarget {
         this.set(item, 'hashing');
         item.sha256 = await sha256OfFile(file, (done) => {
           item.hashed = done;
-          this.emit(item);
+          this.progressed(item);
         });
-        await this.persist(item);
+        // Not waited for: only a reload needs it, and later writes queue behind it.
+        void this.persist(item);
       }
       if (item.uploadId && !(await this.resumeParts(item))) {
         item.uploadId = null;
@@ -249,12 +267,26 @@ export class Uploader extends EventTarget {
       const queue = this.registering.get(item.eventId) ?? [];
       queue.push({ item, resolve, reject });
       this.registering.set(item.eventId, queue);
-      if (!this.registerTimer) this.registerTimer = window.setTimeout(() => this.flushRegistrations(), 40);
+      this.scheduleRegistrations();
+    });
+  }
+
+  /**
+   * Sends what waits for a ticket at once when no registration is under way (the first
+   * hashed file starts sending as soon as it can); otherwise what arrives meanwhile goes
+   * in one call when the current one answers.
+   */
+  scheduleRegistrations() {
+    if (this.registerQueued || this.registerCalls > 0 || this.registering.size === 0) return;
+    this.registerQueued = true;
+    // After the current task: files hashed in the same turn share the call.
+    queueMicrotask(() => {
+      this.registerQueued = false;
+      if (this.registerCalls === 0) this.flushRegistrations();
     });
   }
 
   flushRegistrations() {
-    this.registerTimer = 0;
     for (const [eventId, entries] of this.registering) {
       this.registering.delete(eventId);
       for (let at = 0; at < entries.length; at += REGISTER_BATCH) {
@@ -269,6 +301,7 @@ export class Uploader extends EventTarget {
    */
   async registerBatch(eventId, entries) {
     const files = entries.map(({ item }) => ({ name: item.name, content_type: item.type, bytes: item.size, sha256: item.sha256 }));
+    this.registerCalls += 1;
     try {
       const answer = await this.apiRetrying(() => this.api.post(path`/api/events/${eventId}/uploads`, { files }), entries[0].item);
       answer.tickets.forEach((/** @type {Ticket} */ ticket, /** @type {number} */ i) => entries[i].resolve(ticket));
@@ -281,6 +314,9 @@ export class Uploader extends EventTarget {
       } else {
         for (const entry of entries) entry.reject(error);
       }
+    } finally {
+      this.registerCalls -= 1;
+      this.scheduleRegistrations();
     }
   }
 
@@ -329,7 +365,7 @@ export class Uploader extends EventTarget {
           if (!ticket || ticket.kind !== 'single') return false;
           await put(ticket.url, ticket.headers, file, (sent) => {
             item.sent = sent;
-            this.emit(item);
+            this.progressed(item);
           }, item.abort.signal);
           return true;
         },
@@ -377,7 +413,7 @@ export class Uploader extends EventTarget {
       for (let n = 1; n <= count; n += 1) if (item.etags[n]) sent += size(n);
       for (const bytes of item.inflight.values()) sent += bytes;
       item.sent = sent;
-      this.emit(item);
+      this.progressed(item);
     };
     progress();
     /** @type {Map<number, {url: string, headers: Record<string, string>, expires: number}>} */
