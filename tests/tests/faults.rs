@@ -175,30 +175,7 @@ async fn archives(
     let ids: BTreeSet<&String> = requested.iter().map(|(id, _)| id).collect();
     assert_eq!(ids.len(), slices, "one archive per selection");
     for (n, (id, slice)) in requested.iter().enumerate() {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let zip = loop {
-            let state = api
-                .expect(
-                    Some(viewer),
-                    200,
-                    "GET",
-                    &format!("{gallery}/archives/{id}"),
-                    None,
-                )
-                .await;
-            match state["state"].as_str() {
-                Some("ready") => {
-                    break api
-                        .client
-                        .get_bytes(state["url"].as_str().expect("url"))
-                        .await;
-                }
-                Some("failed") => panic!("archive {n} failed: {state}"),
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "archive {n} not ready: {state}");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        };
+        let zip = api.archive(gallery, viewer, id).await;
         let unzipped = dir.join(format!("zip-{n}"));
         std::fs::create_dir_all(&unzipped).expect("a directory for the zip");
         let entries = unzip_entries(&zip, &unzipped);

@@ -204,25 +204,7 @@ async fn workload(
         progress.fetch_add(1, Ordering::SeqCst);
     }
     for (n, (viewer, id)) in archives.iter().enumerate() {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let zip = loop {
-            let state = api
-                .expect(
-                    Some(viewer),
-                    200,
-                    "GET",
-                    &format!("{gallery}/archives/{id}"),
-                    None,
-                )
-                .await;
-            match state["state"].as_str() {
-                Some("ready") => break client.get_bytes(state["url"].as_str().expect("url")).await,
-                Some("failed") => panic!("archive failed: {state}"),
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "archive not ready: {state}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let zip = api.archive(&gallery, viewer, id).await;
         let unzipped = dir.join(format!("zip-{n}"));
         std::fs::create_dir_all(&unzipped).expect("a directory for the zip");
         let entries: BTreeMap<String, Vec<u8>> =

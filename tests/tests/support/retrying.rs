@@ -183,4 +183,26 @@ impl Retrying {
             }
         }
     }
+
+    /// Polls the archive `id` of the gallery at `gallery` (`/api/g/{user}/{slug}`) as the
+    /// viewer `token` until it is ready (within five minutes); returns the zip's bytes.
+    pub async fn archive(&self, gallery: &str, token: &str, id: &str) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let path = format!("{gallery}/archives/{id}");
+        loop {
+            let state = self.expect(Some(token), 200, "GET", &path, None).await;
+            match state["state"].as_str() {
+                Some("ready") => {
+                    return self
+                        .client
+                        .get_bytes(state["url"].as_str().expect("url"))
+                        .await;
+                }
+                Some("failed") => panic!("archive {id} failed: {state}"),
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "archive {id} not ready: {state}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
