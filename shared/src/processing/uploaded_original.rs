@@ -77,33 +77,26 @@ pub async fn process_original(deps: &ProcessDeps, key: &str) -> Result<Outcome> 
         return finish(deps, claimed, Finish::Failed(failure)).await;
     }
 
-    match derive_and_store(deps, &event, &claimed, key).await {
-        Ok(metadata) => {
-            let finished = finish(deps, claimed.clone(), Finish::Ready(metadata)).await;
-            if finished
-                .as_ref()
-                .is_err_and(|e| e.retry_class() == RetryClass::Retry)
-            {
-                // The photo stays claimed otherwise, and every redelivery would find the
-                // lease live until it runs out. (Had the write landed after all, the release
-                // loses on its version and changes nothing.)
-                release(deps, claimed).await;
-            }
-            finished
-        }
+    let outcome = match derive_and_store(deps, &event, &claimed, key).await {
+        Ok(metadata) => finish(deps, claimed.clone(), Finish::Ready(metadata)).await,
         Err(error) if error.retry_class() == RetryClass::Permanent => {
             let failure = PhotoFailure {
                 code: error.code().to_owned(),
                 message: error.to_string(),
             };
-            finish(deps, claimed, Finish::Failed(failure)).await
+            finish(deps, claimed.clone(), Finish::Failed(failure)).await
         }
-        Err(error) => {
-            // Give the photo back so the redelivery does not wait for the lease to run out.
-            release(deps, claimed).await;
-            Err(error)
-        }
+        Err(error) => Err(error),
+    };
+    if outcome
+        .as_ref()
+        .is_err_and(|e| e.retry_class() == RetryClass::Retry)
+    {
+        // Give the photo back so the redelivery does not wait for the lease to run out. (Had
+        // a final write landed after all, the release loses on its version: no change.)
+        release(deps, claimed).await;
     }
+    outcome
 }
 
 /// Deletes an original whose photo row is gone, and whatever was derived from it. An upload
